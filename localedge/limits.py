@@ -36,8 +36,7 @@ def kv_value_too_large(length: int) -> str:
 
 def kv_metadata_too_large(length: int) -> str:
     return (
-        f"KV PUT failed: 413 Metadata length of {length} exceeds limit of "
-        f"{KV_MAX_METADATA_BYTES}."
+        f"KV PUT failed: 413 Metadata length of {length} exceeds limit of {KV_MAX_METADATA_BYTES}."
     )
 
 
@@ -86,9 +85,7 @@ R2_INVALID_KEY = "{op}: The specified object name is not valid. (10020)"
 R2_METADATA_TOO_LARGE = (
     "{op}: Your metadata headers exceed the maximum allowed metadata size. (10012)"
 )
-R2_ENTITY_TOO_LARGE = (
-    "{op}: Your proposed upload exceeds the maximum allowed object size. (100100)"
-)
+R2_ENTITY_TOO_LARGE = "{op}: Your proposed upload exceeds the maximum allowed object size. (100100)"
 R2_INVALID_RANGE = "get: The requested range is not satisfiable (10039)"
 R2_INVALID_LIMIT = "list: MaxKeys params must be positive integer <= 1000. (10022)"
 R2_TOO_MANY_DELETES = "delete: You can only delete up to 1000 objects at a time. (10037)"

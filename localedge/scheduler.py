@@ -8,6 +8,7 @@ to each due time before firing it, so every alarm and cron runs at its exact ins
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import logging
@@ -69,10 +70,8 @@ class Scheduler:
             delay = None if due is None else max(0.0, due - self.clock.now())
             self._wake.clear()
             if delay is None or delay > 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=delay)
-                except TimeoutError:
-                    pass
                 continue
             task = asyncio.create_task(self._fire(self._pop()))
             self._running.add(task)
@@ -85,7 +84,7 @@ class Scheduler:
     def _drop_stale(self) -> None:
         # Lazy deletion: heap entries whose key was cancelled or re-armed since are skipped.
         while self._heap:
-            due, seq, key = self._heap[0]
+            _, seq, key = self._heap[0]
             timer = self._timers.get(key)
             if timer is not None and timer[1] == seq:
                 return

@@ -1,0 +1,123 @@
+"""The local stand-in for Cloudflare's Python Workers SDK (the `workers` module).
+
+Only the surface our Workers' `entry.py` files use: `WorkerEntrypoint`, `DurableObject`,
+`Request`, `Response`, `fetch`, `wait_until` and `asgi`. The runtime registers this package as
+`workers` before loading an entry file, so the same `entry.py` runs here and on Cloudflare.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from http import HTTPMethod
+from http.client import HTTPMessage
+from typing import Any
+
+import httpx
+
+from obs_schema import host
+
+HeadersInit = Mapping[str, str] | Iterable[tuple[str, str]] | None
+Body = str | bytes | memoryview | None
+
+
+def make_headers(init: HeadersInit) -> HTTPMessage:
+    """Headers as the SDK exposes them: an `HTTPMessage` (case-insensitive, repeatable)."""
+    headers = HTTPMessage()
+    pairs = init.items() if isinstance(init, Mapping) else (init or [])
+    for name, value in pairs:
+        headers[name] = value
+    return headers
+
+
+def _to_bytes(body: Body) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        return body.encode()
+    return bytes(body)
+
+
+class _Body:
+    _content: bytes
+
+    async def bytes(self) -> bytes:
+        return self._content
+
+    async def text(self) -> str:
+        return self._content.decode("utf-8", errors="replace")
+
+    async def json(self) -> Any:
+        return json.loads(self._content)
+
+
+class Request(_Body):
+    def __init__(
+        self,
+        url: str,
+        method: str = "GET",
+        headers: HeadersInit = None,
+        body: Body = None,
+        cf: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.url = url
+        self.method = HTTPMethod(method.upper())
+        self.headers = make_headers(headers)
+        self._content = _to_bytes(body)
+        self.cf = dict(cf or {})
+
+
+class Response(_Body):
+    def __init__(
+        self,
+        body: Body = None,
+        status: int | None = None,
+        status_text: str = "",
+        headers: HeadersInit = None,
+    ) -> None:
+        self._content = _to_bytes(body)
+        self.status = 200 if status is None else status
+        self.status_text = status_text
+        self.headers = make_headers(headers)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @staticmethod
+    def json(  # type: ignore[override]
+        data: Any, status: int | None = None, headers: HeadersInit = None
+    ) -> Response:
+        merged = dict(make_headers(headers).items())
+        merged.setdefault("content-type", "application/json")
+        return Response(json.dumps(data), status=status, headers=merged)
+
+
+class WorkerEntrypoint:
+    def __init__(self, ctx: Any, env: Any) -> None:
+        self.ctx = ctx
+        self.env = env
+
+
+class DurableObject:
+    def __init__(self, ctx: Any, env: Any) -> None:
+        self.ctx = ctx
+        self.env = env
+
+
+async def fetch(
+    url: str, *, method: str = "GET", headers: HeadersInit = None, body: Body = None
+) -> Response:
+    """Outbound subrequest, as `workers.fetch` (keyword options only)."""
+    async with httpx.AsyncClient() as client:
+        reply = await client.request(
+            method, url, headers=dict(make_headers(headers).items()), content=_to_bytes(body)
+        )
+    return Response(reply.content, status=reply.status_code, headers=reply.headers.multi_items())
+
+
+def wait_until(work: host.Deferred) -> None:
+    host.defer(work)
+
+
+waitUntil = wait_until  # the SDK exports both spellings
