@@ -8,7 +8,7 @@ Only the surface our Workers' `entry.py` files use: `WorkerEntrypoint`, `Durable
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from http import HTTPMethod
 from http.client import HTTPMessage
 from typing import Any
@@ -116,8 +116,18 @@ async def fetch(
     return Response(reply.content, status=reply.status_code, headers=reply.headers.multi_items())
 
 
+# Set by the running Stack: where `waitUntil` work goes (tracked, so tests can drain it).
+background: Callable[[host.Deferred], None] | None = None
+
+
 def wait_until(work: host.Deferred) -> None:
-    host.defer(work)
+    if background is None:
+        work.close()
+        raise RuntimeError("wait_until() called outside a running local stack")
+    background(work)
 
 
 waitUntil = wait_until  # the SDK exports both spellings
+
+
+from localedge.sdk import asgi as asgi  # noqa: E402 - `from workers import asgi` must work

@@ -1,0 +1,77 @@
+"""`python -m localedge serve`: the whole stack on one port, state under one data directory."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from localedge.gateway import Gateway
+from localedge.stack import Stack, StackOptions
+from obs_schema import auth
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("localedge")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "serve":
+        return serve(args)
+    return 2
+
+
+def serve(args: argparse.Namespace) -> int:
+    options = StackOptions(root=args.root, data_dir=args.data_dir, environment=args.env)
+    gateway = Gateway(Stack(options), static_dir=args.root / "dashboard", on_startup=announce)
+    uvicorn.run(gateway, host=args.host, port=args.port, lifespan="on", log_level="warning")
+    return 0
+
+
+async def announce(stack: Stack) -> None:
+    """Mint tokens on a first start (printed once, stored hashed) and say where things are."""
+    config = next((kv for kv in _config_namespaces(stack)), None)
+    if config is not None:
+        tokens = await auth.bootstrap_tokens(config, dict(os.environ))
+        if tokens:
+            print("\nGenerated API tokens (shown once; only their hashes are stored):", flush=True)
+            for scope, token in tokens.items():
+                print(f"  {auth.SECRET_NAMES[scope]}={token}", flush=True)
+            print("Export them (or set your own OBS_*_TOKEN before `make run`).\n", flush=True)
+    for worker in stack.workers.values():
+        print(f"  {worker.name:<16} {' '.join(worker.config.route_paths)}", flush=True)
+    print(f"Local stack ready; data in {stack.options.data_dir}", flush=True)
+
+
+def _config_namespaces(stack: Stack) -> list[object]:
+    return [
+        stack.kv[spec.id]
+        for worker in stack.workers.values()
+        for spec in worker.config.kv_namespaces
+        if spec.binding == auth.CONFIG_BINDING
+    ]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m localedge", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="serve every Worker over HTTP")
+    serve_cmd.add_argument("--host", default=os.environ.get("OBS_HOST", "127.0.0.1"))
+    serve_cmd.add_argument("--port", type=int, default=int(os.environ.get("OBS_PORT", "8787")))
+    serve_cmd.add_argument("--root", type=Path, default=REPO_ROOT)
+    serve_cmd.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("OBS_DATA_DIR", REPO_ROOT / ".data"))
+    )
+    serve_cmd.add_argument("--env", default=None, help="wrangler environment (staging, production)")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())
