@@ -1,0 +1,110 @@
+"""What every Worker's ASGI app shares: docs, health, metrics, errors, limits, instrumentation.
+
+A Worker declares itself with a `WorkerSpec` and adds its own routes to the app returned by
+`create_app`; everything an operator relies on across the six Workers is built here once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from obs_schema import __version__, auth, handlers, health
+from obs_schema.bodyguard import DEFAULT_MAX_BODY_BYTES, BodyGuard
+from obs_schema.errors import ERROR_RESPONSES
+from obs_schema.exposition import CONTENT_TYPE, render_json, render_text
+from obs_schema.health import Probe
+from obs_schema.instrumentation import ErrorReporter, Instrumentation, RequestMetrics
+from obs_schema.metrics import Registry
+from obs_schema.sentry import SentryReporter
+
+log = logging.getLogger("obs.app")
+
+__all__ = ["Probe", "WorkerSpec", "create_app"]
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    name: str
+    prefix: str  # "/logs": every route of the Worker lives under it
+    title: str
+    description: str
+    probes: tuple[Probe, ...] = ()
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+
+def create_app(spec: WorkerSpec) -> FastAPI:
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version=__version__,
+        openapi_url=f"{spec.prefix}/openapi.json",
+        docs_url=f"{spec.prefix}/docs",
+        redoc_url=None,
+        responses=ERROR_RESPONSES,
+    )
+    registry = Registry()
+    app.state.spec = spec
+    app.state.registry = registry
+    handlers.install(app)
+    app.include_router(_operations_router(spec, registry))
+    app.add_middleware(BodyGuard, max_body_bytes=spec.max_body_bytes)
+    app.add_middleware(
+        Instrumentation, metrics=RequestMetrics(registry), reporter=SentryReporters(spec.name)
+    )
+    return app
+
+
+def _operations_router(spec: WorkerSpec, registry: Registry) -> APIRouter:
+    router = APIRouter(prefix=spec.prefix, tags=["operations"])
+
+    @router.get("/health", summary="Health of this Worker and its bindings")
+    async def get_health(request: Request) -> JSONResponse:
+        report = await health.report(request.scope.get("env"), spec.name, __version__, spec.probes)
+        return JSONResponse(report, status_code=503 if report["status"] == "unhealthy" else 200)
+
+    @router.get(
+        "/metrics",
+        summary="Prometheus text exposition 0.0.4 (JSON with ?format=json)",
+        response_class=Response,
+    )
+    async def get_metrics(request: Request, format: str = "text") -> Response:
+        env = request.scope.get("env")
+        if _truthy(getattr(env, "OBS_METRICS_REQUIRE_TOKEN", "")):
+            await auth.require("read")(request)
+        if format == "json":
+            return JSONResponse(render_json(registry))
+        return Response(render_text(registry), media_type=CONTENT_TYPE)
+
+    return router
+
+
+class SentryReporters:
+    """One reporter per DSN, made on first use from the Worker's `SENTRY_DSN` secret."""
+
+    def __init__(self, worker: str) -> None:
+        self.worker = worker
+        self._by_dsn: dict[str, SentryReporter | None] = {}
+
+    def __call__(self, env: Any) -> ErrorReporter | None:
+        dsn = getattr(env, "SENTRY_DSN", None)
+        if not isinstance(dsn, str) or not dsn:
+            return None
+        if dsn not in self._by_dsn:
+            self._by_dsn[dsn] = self._make(dsn, str(getattr(env, "OBS_ENVIRONMENT", "production")))
+        return self._by_dsn[dsn]
+
+    def _make(self, dsn: str, environment: str) -> SentryReporter | None:
+        try:
+            return SentryReporter(dsn, worker=self.worker, environment=environment)
+        except ValueError:
+            log.error("SENTRY_DSN of %s is malformed; error reporting is off", self.worker)
+            return None
+
+
+def _truthy(value: object) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
