@@ -13,7 +13,10 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml shared/pyproject.
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e shared -e .
 	touch $@
 
-setup: $(STAMP)
+$(BIN)/promtool: | $(STAMP)
+	tools/install-promtool.sh $(BIN)
+
+setup: $(STAMP) $(BIN)/promtool
 
 run: setup
 	$(BIN)/python -m localedge serve
@@ -26,7 +29,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 unit: setup
-	$(BIN)/pytest
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest
 
 test: lint typecheck unit
 
