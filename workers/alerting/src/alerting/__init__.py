@@ -1,0 +1,1 @@
+"""The alerting Worker: alert rules, routing, deduplication, silences, escalation and incidents."""

@@ -1,0 +1,1 @@
+"""The apm Worker: distributed traces, latency percentiles, database and dependency timings."""

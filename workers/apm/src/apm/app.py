@@ -1,0 +1,17 @@
+"""The apm Worker's ASGI app: shared scaffolding plus this Worker's routes."""
+
+from __future__ import annotations
+
+from obs_schema.app import Probe, WorkerSpec, create_app
+from obs_schema.schedule import Schedule
+
+SPEC = WorkerSpec(
+    name="apm",
+    prefix="/apm",
+    title="Pitchey observability: apm",
+    description="Distributed traces, latency percentiles, database and dependency timings.",
+    probes=(Probe("CONFIG", "kv"),),
+)
+
+app = create_app(SPEC)
+schedule = Schedule()

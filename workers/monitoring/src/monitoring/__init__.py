@@ -1,0 +1,1 @@
+"""The monitoring Worker: health checks, uptime, incidents and the public status page."""

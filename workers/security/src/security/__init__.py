@@ -1,0 +1,1 @@
+"""The security Worker: rate limiting, threat and anomaly detection, security events and automated response."""
