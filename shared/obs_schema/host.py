@@ -42,6 +42,12 @@ def defer(work: Deferred) -> None:
     task.add_done_callback(_background.discard)
 
 
+async def drain() -> None:
+    """Wait for background work started without a host (plain tests) to finish."""
+    while _background:
+        await asyncio.gather(*list(_background), return_exceptions=True)
+
+
 def install(
     *, clock: Callable[[], float] | None = None, defer: Callable[[Deferred], None] | None = None
 ) -> None:
