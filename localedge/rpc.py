@@ -1,0 +1,137 @@
+"""What may cross an RPC boundary (Durable Object stubs, service bindings), and how it crosses.
+
+On Cloudflare every RPC argument and return value is serialised into the callee's isolate, so
+the two sides never share a mutable object. The Python SDK (`workers/rpc.py::python_to_rpc`)
+converts dicts, lists, None, datetimes and bytes, and rejects tuples, bytearrays and un-awaited
+awaitables; arbitrary objects (pydantic models, dataclasses) cannot be serialised at all.
+`to_wire` applies the same rules and returns a deep copy, so code that works here works there.
+"""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import json
+from datetime import date, datetime
+from typing import Any
+
+from localedge.errors import RpcError
+from localedge.sdk import Request, Response
+
+# Immutable scalars cross as they are (normalised to the base type, as JS would).
+_SCALARS: tuple[type, ...] = (bool, int, float, str, bytes)
+# Values that cross as they are: datetimes are immutable, and the SDK hands Request/Response
+# over as objects of their own (their bodies are immutable bytes here).
+_PASSTHROUGH: tuple[type, ...] = (datetime, Request, Response)
+# Types the SDK refuses by name, with its message.
+_REFUSED: tuple[type, ...] = (tuple, bytearray, set, frozenset)
+
+
+def to_wire(value: Any) -> Any:
+    """Deep-copy `value` as the callee receives it, or raise `RpcError` if it cannot cross."""
+    return _copy(value, {})
+
+
+def _copy(value: Any, memo: dict[int, Any]) -> Any:
+    if value is None or isinstance(value, _PASSTHROUGH):
+        return value
+    if isinstance(value, bool | int | float | str | bytes):
+        return _scalar(value)
+    if isinstance(value, memoryview):
+        return value.tobytes()
+    if id(value) in memo:
+        # Structured clone keeps shared references and cycles; so does the copy.
+        return memo[id(value)]
+    if isinstance(value, list):
+        return _copy_list(value, memo)
+    if isinstance(value, dict):
+        return _copy_dict(value, memo)
+    raise RpcError(refusal(value))
+
+
+def _scalar(value: bool | int | float | str | bytes) -> bool | int | float | str | bytes:
+    # Enum members and other subclasses arrive as plain values on the far side.
+    for kind in _SCALARS:
+        if isinstance(value, kind):
+            return value if type(value) is kind else kind(value)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _copy_list(value: list[Any], memo: dict[int, Any]) -> list[Any]:
+    copied: list[Any] = []
+    memo[id(value)] = copied
+    copied.extend(_copy(item, memo) for item in value)
+    return copied
+
+
+def _copy_dict(value: dict[Any, Any], memo: dict[int, Any]) -> dict[str, Any]:
+    copied: dict[str, Any] = {}
+    memo[id(value)] = copied
+    for key, item in value.items():
+        if not isinstance(key, str):
+            # JS objects only have string keys; refusing beats silently turning 1 into "1".
+            raise RpcError(f"Dict keys must be str to be sent over RPC, got {type(key)}.")
+        copied[str(key)] = _copy(item, memo)
+    return copied
+
+
+def refusal(value: object) -> str:
+    """The error message for a value that cannot cross, worded as Cloudflare words it."""
+    if isinstance(value, _REFUSED):
+        return f"{type(value)} cannot be sent over RPC."
+    if inspect.isawaitable(value):
+        return f"Awaitable {type(value)} cannot be sent over RPC."
+    if isinstance(value, date):
+        return f"{type(value)} cannot be sent over RPC; send a datetime or an ISO string."
+    return (
+        f'Could not serialize object of type "{type(value).__name__}". '
+        "This type does not support serialization."
+    )
+
+
+def encode_value(value: Any) -> str:
+    """The serialised form of an RPC value, as Durable Object storage keeps it.
+
+    JSON, with bytes, datetimes and dicts whose only key starts with `$` tagged so that every
+    value round-trips exactly through `decode_value`.
+    """
+    return json.dumps(_tag(to_wire(value), set()), separators=(",", ":"))
+
+
+def decode_value(text: str) -> Any:
+    return json.loads(text, object_hook=_untag)
+
+
+def _tag(value: Any, ancestors: set[int]) -> Any:
+    if isinstance(value, bytes):
+        return {"$bytes": base64.b64encode(value).decode()}
+    if isinstance(value, datetime):
+        return {"$date": value.isoformat()}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if not isinstance(value, list | dict):
+        raise RpcError(refusal(value))  # Request/Response may cross RPC but not be stored
+    if id(value) in ancestors:
+        raise RpcError("Values that contain themselves cannot be serialised here.")
+    ancestors.add(id(value))
+    try:
+        if isinstance(value, list):
+            return [_tag(item, ancestors) for item in value]
+        tagged = {key: _tag(item, ancestors) for key, item in value.items()}
+        if len(tagged) == 1 and next(iter(tagged)).startswith("$"):
+            return {"$dict": next(iter(tagged.items()))}  # never mistaken for a tag
+        return tagged
+    finally:
+        ancestors.discard(id(value))
+
+
+def _untag(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1:
+        ((tag, payload),) = obj.items()
+        if tag == "$bytes":
+            return base64.b64decode(payload)
+        if tag == "$date":
+            return datetime.fromisoformat(payload)
+        if tag == "$dict":
+            return {payload[0]: payload[1]}
+    return obj
