@@ -8,6 +8,7 @@ other Workers reach it through `script_name`. All state lives under one data dir
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 from collections.abc import Iterable
@@ -81,8 +82,10 @@ class Stack:
         await self.drain()
         for namespace in self.durable.values():
             await namespace.close()
-        for store in [*self.kv.values(), *self.r2.values()]:
-            store.close()
+        for kv in self.kv.values():
+            kv.close()
+        for bucket in self.r2.values():
+            bucket.close()
         sdk.background = None
         host.reset()
 
@@ -167,7 +170,7 @@ class Stack:
                     f"unknown Worker {service.service!r}"
                 )
             values[service.binding] = ServiceBinding(
-                lambda name=service.service: self.workers[name], service.entrypoint
+                functools.partial(self.worker, service.service), service.entrypoint
             )
         return Env(values)
 

@@ -38,6 +38,19 @@ def _to_bytes(body: Body) -> bytes:
     return bytes(body)
 
 
+class _ClassOrInstance:
+    """Resolves to one method on the class and another on instances."""
+
+    def __init__(self, on_class: str, on_instance: str) -> None:
+        self.on_class, self.on_instance = on_class, on_instance
+
+    def __get__(self, instance: object, owner: type) -> Any:
+        return getattr(
+            owner if instance is None else instance,
+            self.on_class if instance is None else self.on_instance,
+        )
+
+
 class _Body:
     _content: bytes
 
@@ -49,6 +62,8 @@ class _Body:
 
     async def json(self) -> Any:
         return json.loads(self._content)
+
+    _read_json = json
 
 
 class Request(_Body):
@@ -85,12 +100,14 @@ class Response(_Body):
         return 200 <= self.status < 300
 
     @staticmethod
-    def json(  # type: ignore[override]
-        data: Any, status: int | None = None, headers: HeadersInit = None
-    ) -> Response:
+    def from_json(data: Any, status: int | None = None, headers: HeadersInit = None) -> Response:
         merged = dict(make_headers(headers).items())
         merged.setdefault("content-type", "application/json")
         return Response(json.dumps(data), status=status, headers=merged)
+
+    # `Response.json(data)` builds a response; `await response.json()` reads one, as in the SDK
+    # (where the second comes from the fetch result class).
+    json = _ClassOrInstance("from_json", "_read_json")
 
 
 class WorkerEntrypoint:

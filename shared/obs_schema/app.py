@@ -20,6 +20,7 @@ from obs_schema.exposition import CONTENT_TYPE, render_json, render_text
 from obs_schema.health import Probe
 from obs_schema.instrumentation import ErrorReporter, Instrumentation, RequestMetrics
 from obs_schema.metrics import Registry
+from obs_schema.models.health import HealthReport
 from obs_schema.sentry import SentryReporter
 
 log = logging.getLogger("obs.app")
@@ -62,9 +63,21 @@ def create_app(spec: WorkerSpec) -> FastAPI:
 def _operations_router(spec: WorkerSpec, registry: Registry) -> APIRouter:
     router = APIRouter(prefix=spec.prefix, tags=["operations"])
 
-    @router.get("/health", summary="Health of this Worker and its bindings")
+    @router.get(
+        "/health",
+        summary="Health of this Worker and its bindings",
+        description="Overall status for anyone; per-binding detail with a `read` token. "
+        "Answers 503 when unhealthy so load balancers and uptime checks notice.",
+        responses={200: {"model": HealthReport}, 503: {"model": HealthReport}},
+    )
     async def get_health(request: Request) -> JSONResponse:
-        report = await health.report(request.scope.get("env"), spec.name, __version__, spec.probes)
+        env = request.scope.get("env")
+        authorization = request.headers.get("authorization")
+        if authorization is not None:
+            await auth.require("read")(request)
+        report = await health.report(env, spec.name, __version__, spec.probes)
+        if authorization is None:
+            report = {k: report[k] for k in ("status", "worker", "version", "time")}
         return JSONResponse(report, status_code=503 if report["status"] == "unhealthy" else 200)
 
     @router.get(

@@ -68,7 +68,9 @@ async def test_service_binding_fetch_runs_the_target_default_entrypoint(stack: S
 
 
 @pytest.mark.anyio
-async def test_service_binding_rpc_copies_arguments_and_rejects_unknown_methods(stack: Stack) -> None:
+async def test_service_binding_rpc_copies_arguments_and_rejects_unknown_methods(
+    stack: Stack,
+) -> None:
     words = ["a", "b"]
     assert await stack.worker("alpha").env.BETA.shout(words) == {"shout": "A B"}
     assert words == ["a", "b"]
@@ -87,7 +89,7 @@ async def test_cron_fires_at_its_exact_minute_and_its_wait_until_work_completes(
     assert alpha.module.CRON_RUNS == []
     await stack.advance(1)
     fired_at = int(datetime(2026, 1, 1, 0, 5, tzinfo=UTC).timestamp() * 1000)
-    assert alpha.module.CRON_RUNS == [("*/5 * * * *", fired_at)]
+    assert [("*/5 * * * *", fired_at)] == alpha.module.CRON_RUNS
     assert await alpha.env.SHARED.get("last-cron") == str(fired_at)
     assert await (await alpha.env.BUCKET.get(f"cron/{fired_at}")).text() == "ran"
     await stack.advance(10 * 60)

@@ -1,9 +1,8 @@
 """Cloudflare entry point of the alerting Worker: the only module that imports `workers`."""
 
-from workers import WorkerEntrypoint, asgi, wait_until
-
 from alerting.app import app, schedule
 from obs_schema import host
+from workers import WorkerEntrypoint, asgi, wait_until
 
 host.install(defer=wait_until)
 

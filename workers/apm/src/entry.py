@@ -1,9 +1,8 @@
 """Cloudflare entry point of the apm Worker: the only module that imports `workers`."""
 
-from workers import WorkerEntrypoint, asgi, wait_until
-
 from apm.app import app, schedule
 from obs_schema import host
+from workers import WorkerEntrypoint, asgi, wait_until
 
 host.install(defer=wait_until)
 

@@ -1,9 +1,8 @@
 """Cloudflare entry point of the monitoring Worker: the only module that imports `workers`."""
 
-from workers import WorkerEntrypoint, asgi, wait_until
-
 from monitoring.app import app, schedule
 from obs_schema import host
+from workers import WorkerEntrypoint, asgi, wait_until
 
 host.install(defer=wait_until)
 

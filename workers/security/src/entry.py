@@ -1,9 +1,8 @@
 """Cloudflare entry point of the security Worker: the only module that imports `workers`."""
 
-from workers import WorkerEntrypoint, asgi, wait_until
-
-from security.app import app, schedule
 from obs_schema import host
+from security.app import app, schedule
+from workers import WorkerEntrypoint, asgi, wait_until
 
 host.install(defer=wait_until)
 

@@ -1,1 +1,1 @@
-"""The alerting Worker: alert rules, routing, deduplication, silences, escalation and incidents."""
+"""The alerting Worker; its routes are in app.py, its bindings in ../../wrangler.toml."""

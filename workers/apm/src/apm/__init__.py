@@ -1,1 +1,1 @@
-"""The apm Worker: distributed traces, latency percentiles, database and dependency timings."""
+"""The apm Worker; its routes are in app.py, its bindings in ../../wrangler.toml."""

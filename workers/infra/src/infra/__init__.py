@@ -1,1 +1,1 @@
-"""The infra Worker: runtime and storage metrics, edge locations, anomalies and capacity planning."""
+"""The infra Worker; its routes are in app.py, its bindings in ../../wrangler.toml."""

@@ -1,1 +1,1 @@
-"""The logs Worker: log ingestion with PII scrubbing, full-text search, trace correlation, retention and archive."""
+"""The logs Worker; its routes are in app.py, its bindings in ../../wrangler.toml."""

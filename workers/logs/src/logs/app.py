@@ -9,7 +9,10 @@ SPEC = WorkerSpec(
     name="logs",
     prefix="/logs",
     title="Pitchey observability: logs",
-    description="Log ingestion with PII scrubbing, full-text search, trace correlation, retention and archive.",
+    description=(
+        "Log ingestion with PII scrubbing, full-text "
+        "search, trace correlation, retention and archive."
+    ),
     probes=(Probe("CONFIG", "kv"),),
 )
 

@@ -1,1 +1,1 @@
-"""The monitoring Worker: health checks, uptime, incidents and the public status page."""
+"""The monitoring Worker; its routes are in app.py, its bindings in ../../wrangler.toml."""

@@ -1,1 +1,1 @@
-"""The security Worker: rate limiting, threat and anomaly detection, security events and automated response."""
+"""The security Worker; its routes are in app.py, its bindings in ../../wrangler.toml."""

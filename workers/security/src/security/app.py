@@ -9,7 +9,9 @@ SPEC = WorkerSpec(
     name="security",
     prefix="/security",
     title="Pitchey observability: security",
-    description="Rate limiting, threat and anomaly detection, security events and automated response.",
+    description=(
+        "Rate limiting, threat and anomaly detection, security events and automated response."
+    ),
     probes=(Probe("CONFIG", "kv"),),
 )
 
