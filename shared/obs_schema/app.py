@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
 
 from obs_schema import __version__, auth, handlers, health
@@ -24,6 +25,8 @@ from obs_schema.models.health import HealthReport
 from obs_schema.sentry import SentryReporter
 
 log = logging.getLogger("obs.app")
+
+DOCS_ASSETS = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
 
 __all__ = ["Probe", "WorkerSpec", "create_app"]
 
@@ -44,7 +47,7 @@ def create_app(spec: WorkerSpec) -> FastAPI:
         description=spec.description,
         version=__version__,
         openapi_url=f"{spec.prefix}/openapi.json",
-        docs_url=f"{spec.prefix}/docs",
+        docs_url=None,
         redoc_url=None,
         responses=ERROR_RESPONSES,
     )
@@ -79,6 +82,18 @@ def _operations_router(spec: WorkerSpec, registry: Registry) -> APIRouter:
         if authorization is None:
             report = {k: report[k] for k in ("status", "worker", "version", "time")}
         return JSONResponse(report, status_code=503 if report["status"] == "unhealthy" else 200)
+
+    @router.get("/docs", include_in_schema=False)
+    async def get_docs(request: Request) -> Response:
+        # Asset origin is configurable so the docs render offline (local stack serves them).
+        assets = str(getattr(request.scope.get("env"), "OBS_DOCS_ASSETS", "") or DOCS_ASSETS)
+        return get_swagger_ui_html(
+            openapi_url=f"{spec.prefix}/openapi.json",
+            title=f"{spec.title} — API docs",
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon-32x32.png",
+        )
 
     @router.get(
         "/metrics",

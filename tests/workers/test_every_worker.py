@@ -86,7 +86,9 @@ async def test_openapi_and_docs_are_served_under_the_prefix(
 ) -> None:
     spec = (await http.get(f"/{prefix}/openapi.json")).json()
     assert {f"/{prefix}/health", f"/{prefix}/metrics"} <= set(spec["paths"])
-    assert (await http.get(f"/{prefix}/docs")).status_code == 200
+    docs = await http.get(f"/{prefix}/docs")
+    assert docs.status_code == 200
+    assert '"/vendor/swagger-ui/swagger-ui-bundle.js"' in docs.text  # served locally: offline
 
 
 @pytest.mark.parametrize("prefix", WORKERS.values())
@@ -143,5 +145,7 @@ async def test_the_dashboard_is_served_at_the_root_and_traversal_is_refused(
         index = await client.get("/")
         escape = await client.get("/../README.md")
         encoded = await client.get("/%2e%2e/README.md")
+        bundle = await client.get("/vendor/swagger-ui/swagger-ui-bundle.js")
     assert index.status_code == 200 and "Pitchey observability" in index.text
+    assert bundle.status_code == 200 and "javascript" in bundle.headers["content-type"]
     assert escape.status_code == 404 and encoded.status_code == 404
