@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from localedge.clock import ManualClock, SystemClock
@@ -83,3 +85,21 @@ def test_manual_clock_never_goes_backwards() -> None:
 async def test_advance_refuses_the_real_clock() -> None:
     with pytest.raises(TypeError):
         await Scheduler(SystemClock()).advance(1)
+
+
+@pytest.mark.anyio
+async def test_while_running_timers_fire_on_the_real_clock() -> None:
+    clock = SystemClock()
+    scheduler = Scheduler(clock)
+    fired = asyncio.Event()
+
+    async def fire() -> None:
+        fired.set()
+
+    loop = asyncio.create_task(scheduler.run_forever())
+    scheduler.at(clock.now() + 0.05, "soon", fire)  # armed after the loop started waiting
+    try:
+        await asyncio.wait_for(fired.wait(), timeout=10)  # a hang guard, not a speed assertion
+    finally:
+        loop.cancel()
+    assert scheduler.next_due() is None
