@@ -1,0 +1,270 @@
+"""A mergeable quantile sketch with bounded relative error (DDSketch, Masson et al., VLDB 2019).
+
+Values land in logarithmic buckets: bucket `k` holds `(gamma**(k-1), gamma**k]` with
+`gamma = (1 + a) / (1 - a)`, and answers with `2 * gamma**k / (gamma + 1)`, which is within a
+relative error `a` of every value in the bucket. Merging adds bucket counts, so sketches of
+minutes, shards and hosts merge into the sketch of their union *exactly*: the accuracy after
+any number of merges is the accuracy of one sketch, which is why latency percentiles are kept
+this way rather than as stored percentiles (which cannot be merged).
+
+Only values >= 0 are accepted (latencies, sizes, counts); values below `MIN_POSITIVE` count in
+a zero bucket. Pure Python and stdlib only, so it runs on Cloudflare's Python Workers.
+
+API: `Sketch(relative_accuracy=0.01)`, `.add(v)`, `.merge(other)`, `.quantile(q)`, `.count`,
+`.to_bytes()`, `Sketch.from_bytes(b)`; besides those `.sum`, `.min`, `.max`, `.rank(v)` (how
+many values are <= v, for Apdex-style counts) and `.subtract(other)` (for prefix sums: remove a
+sketch that was merged in earlier).
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+
+__all__ = ["MIN_POSITIVE", "Sketch", "SketchError"]
+
+MIN_POSITIVE = 1e-9  # smaller values are counted as zero (1 ns expressed in seconds)
+_VERSION = 1
+_DEFAULT_ACCURACY = 0.01
+_FLAG_CUSTOM_ACCURACY = 0x01
+_FLAG_VALUES = 0x08  # min/max/sum follow (the sketch is not empty)
+_WIDTHS = ((1, "B"), (2, "H"), (4, "I"), (8, "Q"))  # width code -> bytes, memoryview format
+_F64 = struct.Struct("<d")
+_F64X3 = struct.Struct("<ddd")
+
+
+class SketchError(ValueError):
+    """A value the sketch cannot hold, bytes that are not a sketch, or mismatched sketches."""
+
+
+class Sketch:
+    """Quantiles of non-negative values within `relative_accuracy` (0.01 = 1%)."""
+
+    __slots__ = (
+        "_bins", "_count", "_gamma", "_max", "_min", "_multiplier", "_sum", "_zero",
+        "relative_accuracy",
+    )  # fmt: skip
+
+    def __init__(self, relative_accuracy: float = _DEFAULT_ACCURACY) -> None:
+        if not 0.0 < relative_accuracy < 1.0:
+            raise SketchError("relative_accuracy must be between 0 and 1 (exclusive)")
+        self.relative_accuracy = relative_accuracy
+        self._gamma = (1.0 + relative_accuracy) / (1.0 - relative_accuracy)
+        self._multiplier = 1.0 / math.log(self._gamma)
+        self._bins: dict[int, int] = {}
+        self._zero = 0
+        self._count = 0
+        self._sum = 0.0
+        self._min = math.inf
+        self._max = -math.inf
+
+    # --- recording ------------------------------------------------------------------------
+    def add(self, value: float) -> None:
+        """Record one value (>= 0 and finite)."""
+        if value > MIN_POSITIVE:
+            try:
+                key = math.ceil(math.log(value) * self._multiplier)
+            except OverflowError:  # inf
+                raise SketchError("sketch values must be finite") from None
+            bins = self._bins
+            bins[key] = bins.get(key, 0) + 1
+        elif value >= 0.0:
+            self._zero += 1
+        else:  # negative or NaN
+            raise SketchError(f"sketch values must be >= 0, got {value!r}")
+        self._count += 1
+        self._sum += value
+        if value < self._min:
+            self._min = value
+        if value > self._max:
+            self._max = value
+
+    def merge(self, other: Sketch) -> None:
+        """Add every value of `other` (same relative accuracy) to this sketch."""
+        self._check_compatible(other)
+        bins = self._bins
+        for key, count in other._bins.items():
+            bins[key] = bins.get(key, 0) + count
+        self._zero += other._zero
+        self._count += other._count
+        self._sum += other._sum
+        self._min = min(self._min, other._min)
+        self._max = max(self._max, other._max)
+
+    def subtract(self, other: Sketch) -> None:
+        """Remove the values of `other`, which must have been merged into this sketch before.
+
+        Exact on counts (prefix sums: `total(until) - total(since)`); the exact minimum and
+        maximum are lost, so quantiles are no longer clamped to them (still within accuracy).
+        """
+        self._check_compatible(other)
+        if not other._count:
+            return
+        bins = self._bins
+        for key, count in other._bins.items():
+            left = bins.get(key, 0) - count
+            if left < 0:
+                raise SketchError("cannot subtract a sketch that is not contained in this one")
+            if left:
+                bins[key] = left
+            else:
+                bins.pop(key, None)
+        if other._zero > self._zero:
+            raise SketchError("cannot subtract a sketch that is not contained in this one")
+        self._zero -= other._zero
+        self._count -= other._count
+        self._sum = max(0.0, self._sum - other._sum)
+        self._min, self._max = (math.nan, math.nan) if self._count else (math.inf, -math.inf)
+
+    # --- reading --------------------------------------------------------------------------
+    @property
+    def count(self) -> int:
+        return self._count
+
+    @property
+    def sum(self) -> float:
+        return self._sum
+
+    @property
+    def min(self) -> float | None:
+        return self._min if self._count and not math.isnan(self._min) else None
+
+    @property
+    def max(self) -> float | None:
+        return self._max if self._count and not math.isnan(self._max) else None
+
+    def quantile(self, q: float) -> float | None:
+        """The value at quantile `q` (0..1, lower rank), or None when the sketch is empty."""
+        if not 0.0 <= q <= 1.0:
+            raise SketchError("quantile must be between 0 and 1")
+        if not self._count:
+            return None
+        rank = q * (self._count - 1)
+        seen = self._zero
+        if seen > rank:
+            return 0.0
+        value = self._max
+        for key in sorted(self._bins):
+            seen += self._bins[key]
+            if seen > rank:
+                value = 2.0 * self._gamma**key / (self._gamma + 1.0)
+                break
+        if not math.isnan(self._min):  # exact extremes known: never answer outside them
+            value = min(max(value, self._min), self._max)
+        return value
+
+    def rank(self, value: float) -> int:
+        """How many recorded values are <= `value` (bucket-exact: within relative accuracy)."""
+        if value < 0.0:
+            return 0
+        total = self._zero
+        if value <= MIN_POSITIVE:
+            return total
+        limit = math.ceil(math.log(value) * self._multiplier)
+        return total + sum(count for key, count in self._bins.items() if key <= limit)
+
+    # --- serialisation --------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        """Compact bytes: header, exact min/max/sum, then dense fixed-width bucket counts."""
+        custom = self.relative_accuracy != _DEFAULT_ACCURACY
+        keys = [key for key, count in self._bins.items() if count]
+        low = min(keys) if keys else 0
+        span = (max(keys) - low + 1) if keys else 0
+        dense = [0] * span
+        for key in keys:
+            dense[key - low] = self._bins[key]
+        code = _width_code(max(dense, default=0))
+        flags = (code << 1) | (_FLAG_CUSTOM_ACCURACY if custom else 0)
+        flags |= _FLAG_VALUES if self._count else 0
+        out = bytearray((_VERSION, flags))
+        if custom:
+            out += _F64.pack(self.relative_accuracy)
+        out += _varint(self._zero)
+        if self._count:
+            out += _F64X3.pack(self._min, self._max, self._sum)
+        out += _varint((low << 1) ^ (low >> 63))  # zigzag: small negatives stay small
+        out += _varint(span)
+        out += struct.pack(f"<{span}{_WIDTHS[code][1]}", *dense)
+        return bytes(out)
+
+    @classmethod
+    def from_bytes(cls, data: bytes | bytearray | memoryview) -> Sketch:
+        """The sketch `to_bytes` wrote; `SketchError` for anything else."""
+        view = memoryview(data).cast("B") if not isinstance(data, bytes) else data
+        try:
+            return cls._decode(bytes(view))
+        except (IndexError, struct.error, ValueError) as error:
+            if isinstance(error, SketchError):
+                raise
+            raise SketchError(f"not a serialised sketch: {error}") from None
+
+    @classmethod
+    def _decode(cls, data: bytes) -> Sketch:
+        if len(data) < 2 or data[0] != _VERSION:
+            raise SketchError("not a serialised sketch (unknown version)")
+        flags, pos = data[1], 2
+        accuracy = _DEFAULT_ACCURACY
+        if flags & _FLAG_CUSTOM_ACCURACY:
+            (accuracy,) = _F64.unpack_from(data, pos)
+            pos += 8
+        sketch = cls(accuracy)
+        sketch._zero, pos = _read_varint(data, pos)
+        if flags & _FLAG_VALUES:
+            sketch._min, sketch._max, sketch._sum = _F64X3.unpack_from(data, pos)
+            pos += 24
+        zigzag, pos = _read_varint(data, pos)
+        low = (zigzag >> 1) ^ -(zigzag & 1)
+        span, pos = _read_varint(data, pos)
+        width, fmt = _WIDTHS[(flags >> 1) & 0x03]
+        payload = data[pos : pos + span * width]
+        if len(payload) != span * width or len(data) != pos + span * width:
+            raise SketchError("not a serialised sketch (wrong length)")
+        counts = _counts(payload, width, fmt)
+        sketch._bins = {key: c for key, c in zip(range(low, low + span), counts, strict=True) if c}
+        sketch._count = sketch._zero + sum(sketch._bins.values())
+        if not sketch._count:
+            sketch._min, sketch._max, sketch._sum = math.inf, -math.inf, 0.0
+        return sketch
+
+    def _check_compatible(self, other: Sketch) -> None:
+        if other._gamma != self._gamma:
+            raise SketchError("cannot combine sketches of different relative accuracy")
+
+    def __repr__(self) -> str:
+        return f"Sketch(relative_accuracy={self.relative_accuracy}, count={self._count})"
+
+
+def _width_code(largest: int) -> int:
+    for code, (width, _) in enumerate(_WIDTHS):
+        if largest < 1 << (8 * width):
+            return code
+    raise SketchError("a bucket count does not fit in 64 bits")
+
+
+def _counts(payload: bytes, width: int, fmt: str) -> tuple[int, ...]:
+    return struct.unpack(f"<{len(payload) // width}{fmt}", payload)
+
+
+def _varint(number: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = number & 0x7F
+        number >>= 7
+        if number:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+        if shift > 70:
+            raise SketchError("not a serialised sketch (varint too long)")
