@@ -1,0 +1,307 @@
+"""OTLP/HTTP traces: `ExportTraceServiceRequest` (protobuf or JSON) into plain spans.
+
+Protobuf is read by walking the generated messages (no `MessageToDict`: it builds a second
+dict tree and base64s every id); JSON follows the OTLP JSON mapping (hex ids, integer enums,
+int64 as strings or numbers). Both produce the same `TraceSpan`s. A span that cannot be stored
+(bad ids, no start time, ending before it starts) is rejected on its own and counted for
+`partialSuccess`; only a body that is not an export request at all is an `OtlpError`.
+
+Limits follow the OpenTelemetry SDK defaults: 128 attributes, events and links per span;
+attribute strings are cut at 16 KiB (a collector truncates too, rather than dropping a span).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+
+from obs_schema.otlp import common
+from obs_schema.otlp.common import OtlpError
+
+__all__ = ["Decoded", "TraceSpan", "answer", "decode"]
+
+MAX_ATTRIBUTES = 128
+MAX_EVENTS = 128
+MAX_LINKS = 128
+MAX_STRING_CHARS = 16 * 1024
+MAX_NAME_CHARS = 1024
+UNKNOWN_SERVICE = "unknown_service"
+_KINDS = {"UNSPECIFIED": 0, "INTERNAL": 1, "SERVER": 2, "CLIENT": 3, "PRODUCER": 4, "CONSUMER": 5}
+_CODES = {"UNSET": 0, "OK": 1, "ERROR": 2}
+_MAX_REPORTED_ERRORS = 5
+_SCALARS = frozenset({"bool_value", "int_value", "double_value"})
+
+
+@dataclass(slots=True)
+class TraceSpan:
+    """One span, ids as lower-case hex ("" when absent), times in epoch nanoseconds."""
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str
+    name: str
+    kind: int  # OTLP SpanKind: 1 internal, 2 server, 3 client, 4 producer, 5 consumer
+    service: str
+    start_ns: int
+    end_ns: int
+    status_code: int = 0  # 0 unset, 1 ok, 2 error
+    status_message: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    resource: dict[str, Any] = field(default_factory=dict)  # shared by a resource's spans
+    scope: str = ""
+
+
+@dataclass
+class Decoded:
+    spans: list[TraceSpan] = field(default_factory=list)
+    rejected: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def reject(self, where: str, reason: str) -> None:
+        self.rejected += 1
+        if len(self.errors) < _MAX_REPORTED_ERRORS:
+            self.errors.append(f"{where}: {reason}")
+
+    @property
+    def error_message(self) -> str:
+        more = self.rejected - len(self.errors)
+        return "; ".join(self.errors) + (f" (and {more} more)" if more > 0 else "")
+
+
+def decode(body: bytes, kind: str) -> Decoded:
+    """The spans of one export request in encoding `kind` (`common.PROTOBUF`/`common.JSON`)."""
+    message = common.decode(body, kind, ExportTraceServiceRequest)
+    if isinstance(message, dict):
+        return _from_json(message)
+    return _from_protobuf(message)
+
+
+def answer(kind: str, decoded: Decoded) -> bytes:
+    """The `ExportTraceServiceResponse` body: `{}` or a `partialSuccess` naming rejections."""
+    return common.success(
+        kind, ExportTraceServiceResponse, "rejected_spans", decoded.rejected, decoded.error_message
+    )
+
+
+# --- protobuf -------------------------------------------------------------------------------
+def _from_protobuf(request: Any) -> Decoded:
+    out = Decoded()
+    for r, resource_spans in enumerate(request.resource_spans):
+        resource = _bounded(common.attributes(resource_spans.resource.attributes))
+        service = _service(resource)
+        for s, scope_spans in enumerate(resource_spans.scope_spans):
+            scope = scope_spans.scope.name
+            for i, span in enumerate(scope_spans.spans):
+                where = f"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]"
+                trace_id, span_id = span.trace_id, span.span_id
+                if len(trace_id) != 16 or not any(trace_id):
+                    out.reject(where, "traceId must be 16 bytes and not all zero")
+                    continue
+                if len(span_id) != 8 or not any(span_id):
+                    out.reject(where, "spanId must be 8 bytes and not all zero")
+                    continue
+                parent = span.parent_span_id
+                if parent and len(parent) != 8:
+                    out.reject(where, "parentSpanId must be 8 bytes")
+                    continue
+                start, end = span.start_time_unix_nano, span.end_time_unix_nano
+                if reason := _bad_times(start, end):
+                    out.reject(where, reason)
+                    continue
+                attrs = span.attributes
+                out.spans.append(
+                    TraceSpan(
+                        trace_id.hex(),
+                        span_id.hex(),
+                        common.hex_id(parent),
+                        span.name[:MAX_NAME_CHARS],
+                        span.kind,
+                        service,
+                        start,
+                        end,
+                        span.status.code,
+                        span.status.message[:MAX_STRING_CHARS],
+                        _attributes_pb(attrs) if attrs else {},
+                        [_event_pb(e) for e in _first(span.events, MAX_EVENTS)],
+                        [_link_pb(link) for link in _first(span.links, MAX_LINKS)],
+                        resource,
+                        scope,
+                    )
+                )
+    return out
+
+
+def _attributes_pb(pairs: Any) -> dict[str, Any]:
+    # The hot loop of ingest: scalars are read inline, only nested values go through common.
+    out: dict[str, Any] = {}
+    for pair in _first(pairs, MAX_ATTRIBUTES):
+        value = pair.value
+        kind = value.WhichOneof("value")
+        if kind == "string_value":
+            text = value.string_value
+            out[pair.key] = text if len(text) <= MAX_STRING_CHARS else text[:MAX_STRING_CHARS]
+        elif kind in _SCALARS:
+            out[pair.key] = getattr(value, kind)
+        else:
+            out[pair.key] = _cut(common.any_value(value))
+    return out
+
+
+def _first(items: Any, limit: int) -> Any:
+    # Slicing a repeated field copies it into a list; most spans are under the limit.
+    return items if len(items) <= limit else items[:limit]
+
+
+def _event_pb(event: Any) -> dict[str, Any]:
+    return {
+        "name": event.name[:MAX_NAME_CHARS],
+        "time_unix_nano": event.time_unix_nano,
+        "attributes": _attributes_pb(event.attributes),
+    }
+
+
+def _link_pb(link: Any) -> dict[str, Any]:
+    return {
+        "trace_id": common.hex_id(link.trace_id),
+        "span_id": common.hex_id(link.span_id),
+        "attributes": _attributes_pb(link.attributes),
+    }
+
+
+# --- JSON -----------------------------------------------------------------------------------
+def _from_json(request: dict[str, Any]) -> Decoded:
+    out = Decoded()
+    for r, resource_spans in enumerate(_objects(request.get("resourceSpans"), "resourceSpans")):
+        resource_field = resource_spans.get("resource") or {}
+        if not isinstance(resource_field, dict):
+            raise OtlpError(f"resourceSpans[{r}].resource must be an object")
+        resource = _bounded(common.attributes_json(resource_field.get("attributes") or []))
+        service = _service(resource)
+        scopes = _objects(resource_spans.get("scopeSpans"), f"resourceSpans[{r}].scopeSpans")
+        for s, scope_spans in enumerate(scopes):
+            scope_field = scope_spans.get("scope") or {}
+            scope = scope_field.get("name", "") if isinstance(scope_field, dict) else ""
+            where_scope = f"resourceSpans[{r}].scopeSpans[{s}]"
+            for i, span in enumerate(_objects(scope_spans.get("spans"), f"{where_scope}.spans")):
+                where = f"{where_scope}.spans[{i}]"
+                try:
+                    out.spans.append(_span_json(span, service, resource, str(scope)))
+                except OtlpError as error:
+                    out.reject(where, str(error))
+    return out
+
+
+def _span_json(
+    span: dict[str, Any], service: str, resource: dict[str, Any], scope: str
+) -> TraceSpan:
+    trace_id = common.hex_id_json(span.get("traceId"), 16, "traceId")
+    span_id = common.hex_id_json(span.get("spanId"), 8, "spanId")
+    if not trace_id or not span_id:
+        raise OtlpError("traceId and spanId are required and must not be all zero")
+    start = common.int64(span.get("startTimeUnixNano", 0))
+    end = common.int64(span.get("endTimeUnixNano", 0))
+    if reason := _bad_times(start, end):
+        raise OtlpError(reason)
+    status = span.get("status") or {}
+    if not isinstance(status, dict):
+        raise OtlpError("status must be an object")
+    name = span.get("name", "")
+    message = status.get("message", "")
+    if not isinstance(name, str) or not isinstance(message, str):
+        raise OtlpError("name and status.message must be strings")
+    return TraceSpan(
+        trace_id,
+        span_id,
+        common.hex_id_json(span.get("parentSpanId"), 8, "parentSpanId"),
+        name[:MAX_NAME_CHARS],
+        _enum(span.get("kind", 0), _KINDS, "SPAN_KIND_", "kind"),
+        service,
+        start,
+        end,
+        _enum(status.get("code", 0), _CODES, "STATUS_CODE_", "status.code"),
+        message[:MAX_STRING_CHARS],
+        _attributes_json(span.get("attributes")),
+        [_event_json(e) for e in _objects(span.get("events"), "events")[:MAX_EVENTS]],
+        [_link_json(link) for link in _objects(span.get("links"), "links")[:MAX_LINKS]],
+        resource,
+        scope,
+    )
+
+
+def _event_json(event: dict[str, Any]) -> dict[str, Any]:
+    name = event.get("name", "")
+    return {
+        "name": name[:MAX_NAME_CHARS] if isinstance(name, str) else "",
+        "time_unix_nano": common.int64(event.get("timeUnixNano", 0)),
+        "attributes": _attributes_json(event.get("attributes")),
+    }
+
+
+def _link_json(link: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "trace_id": common.hex_id_json(link.get("traceId"), 16, "links.traceId"),
+        "span_id": common.hex_id_json(link.get("spanId"), 8, "links.spanId"),
+        "attributes": _attributes_json(link.get("attributes")),
+    }
+
+
+def _attributes_json(pairs: Any) -> dict[str, Any]:
+    if pairs is None:
+        return {}
+    if not isinstance(pairs, list):
+        raise OtlpError("attributes must be a list of key/value objects")
+    return _bounded(common.attributes_json(pairs[:MAX_ATTRIBUTES]))
+
+
+def _enum(value: Any, names: dict[str, int], prefix: str, field_name: str) -> int:
+    # The spec requires integers; names are accepted too (lenient on input is harmless).
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(names):
+        return value
+    if isinstance(value, str):
+        found = names.get(value.upper().removeprefix(prefix))
+        if found is not None:
+            return found
+    raise OtlpError(f"{field_name} must be an integer 0-{len(names) - 1}")
+
+
+def _objects(value: Any, where: str) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise OtlpError(f"{where} must be a list of objects")
+    return value
+
+
+# --- shared ---------------------------------------------------------------------------------
+def _service(resource: dict[str, Any]) -> str:
+    name = resource.get("service.name")
+    return name[:256] if isinstance(name, str) and name.strip() else UNKNOWN_SERVICE
+
+
+def _bad_times(start: int, end: int) -> str | None:
+    if start <= 0:
+        return "startTimeUnixNano is required"
+    if end < start:
+        return "endTimeUnixNano is before startTimeUnixNano"
+    if end >= 2**63:
+        return "endTimeUnixNano is out of range"
+    return None
+
+
+def _bounded(attributes: dict[str, Any]) -> dict[str, Any]:
+    """Cut over-long strings; the common case (nothing to cut) costs one pass, no copy."""
+    for value in attributes.values():
+        if isinstance(value, str) and len(value) > MAX_STRING_CHARS:
+            return {k: _cut(v) for k, v in attributes.items()}
+    return attributes
+
+
+def _cut(value: Any) -> Any:
+    return value[:MAX_STRING_CHARS] if isinstance(value, str) else value
