@@ -1,0 +1,85 @@
+"""What a text could contain, found cheaply before the real scan.
+
+Most log lines hold no personal data. One pass of a literal trie over the lower-cased text
+(plus a digit test) names the classes worth scanning for; the scan then compiles only their
+alternatives, so a line without `@` never pays for the email pattern. Hints are a superset:
+a hint that leads nowhere costs a little time, a missing hint would cost recall.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from obs_schema.scrubbing.patterns import KEY_STEMS, NUMERIC
+
+_DIGIT = re.compile(r"[0-9]")
+_IBAN = re.compile(r"[A-Z][A-Z][0-9][0-9]")
+
+# Literal -> the classes (inclusion groups) it hints at; matched on lower-cased text.
+_TOKEN_PREFIXES = (
+    "bearer", "basic", "akia", "asia", "agpa", "aida", "aroa", "anpa", "anva", "aipa", "aiza",
+    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xox", "sk_", "pk_", "rk_",
+    "whsec_", "ya29.", "sk-", "sg.", "npm_", "pypi-", "hf_", "shp", "dop_v1_", "obs_",
+)  # fmt: skip
+_PHONE_WORDS = ("phone", "tel", "mobile", "cell", "fax", "call", "sms", "whatsapp")
+
+
+def _literals() -> dict[str, set[str]]:
+    kinds: dict[str, set[str]] = {}
+    for words, kind in (
+        (KEY_STEMS, "kv"),
+        (_TOKEN_PREFIXES, "token"),
+        (_PHONE_WORDS, "phone_word"),
+        (("eyj",), "jwt"),
+        (("private key",), "private_key"),
+        (("://",), "credentials"),
+        (("@", "%40"), "email"),
+    ):
+        for word in words:
+            kinds.setdefault(word, set()).add(kind)
+    # The trie matches the longest literal at a position: it must carry its prefixes' kinds.
+    for word, found in kinds.items():
+        for other, more in kinds.items():
+            if other != word and word.startswith(other):
+                found |= more
+    return kinds
+
+
+def trie_pattern(words: Iterable[str]) -> str:
+    """An alternation of `words` as a trie: one branch per first character, then nested."""
+    tree: dict[str, dict] = {}  # type: ignore[type-arg]
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    return _emit(tree)
+
+
+def _emit(node: dict) -> str:  # type: ignore[type-arg]
+    branches = [re.escape(char) + _emit(child) for char, child in sorted(node.items()) if char]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if "" in node else body
+
+
+_KINDS = {word: frozenset(kinds) for word, kinds in _literals().items()}
+_HINTS = re.compile(trie_pattern(_KINDS))
+
+
+def classes_in(text: str, lower: str, enabled: frozenset[str]) -> frozenset[str]:
+    """The inclusion groups `text` could contain (`lower` is `text` lower-cased, same length)."""
+    found: set[str] = set()
+    for match in _HINTS.finditer(lower):
+        found |= _KINDS[match.group()]
+    if _DIGIT.search(text):
+        found |= NUMERIC
+        if _IBAN.search(text):
+            found.add("iban")
+    else:
+        found.discard("phone_word")  # a phone number needs digits
+    if "::" in text or text.count(":") >= 7:
+        found.add("ipv6")
+    return frozenset(found) & enabled
