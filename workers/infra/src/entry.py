@@ -1,8 +1,9 @@
 """Cloudflare entry point of the infra Worker: the only module that imports `workers`."""
 
 from infra.app import app, schedule
+from infra.shardhost import ShardHost
 from obs_schema import host
-from workers import WorkerEntrypoint, asgi, wait_until
+from workers import DurableObject, WorkerEntrypoint, asgi, wait_until
 
 host.install(defer=wait_until)
 
@@ -13,3 +14,26 @@ class Default(WorkerEntrypoint):
 
     async def scheduled(self, controller, env, ctx):
         await schedule.run(controller.cron, self.env, controller.scheduledTime)
+
+
+class MetricsShard(DurableObject):
+    """One shard of the time-series store; the logic lives in infra.shardhost."""
+
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.host = ShardHost(ctx.storage.sql)
+
+    async def ingest(self, payload, now_ms):
+        return self.host.ingest(payload, now_ms)
+
+    async def query(self, spec, now_ms):
+        return self.host.query(spec, now_ms)
+
+    async def series(self, prefix, limit):
+        return self.host.series(prefix, limit)
+
+    async def maintain(self, now_ms):
+        return self.host.maintain(now_ms)
+
+    async def stats(self):
+        return self.host.stats()

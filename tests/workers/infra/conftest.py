@@ -1,0 +1,48 @@
+"""Fixtures of the infra Worker's tests: a shard on a real DO SQLite file, the whole stack."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from localedge.clock import ManualClock
+from localedge.gateway import Gateway
+from localedge.stack import Stack, StackOptions
+from localedge.storage import DurableObjectStorage
+from tests.workers.infra.helpers import ROOT, TOKENS
+
+# The Worker's package, importable as on Cloudflare (where src/ is the module root).
+sys.path.insert(0, str(ROOT / "workers" / "infra" / "src"))
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> Iterator[DurableObjectStorage]:
+    opened = DurableObjectStorage(tmp_path / "shard.sqlite")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def stack(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Stack]:
+    running = Stack(
+        StackOptions(root=ROOT, data_dir=tmp_path / "data", clock=clock, secrets=TOKENS)
+    )
+    await running.start(run_timers=False)
+    yield running
+    await running.close()
+
+
+@pytest.fixture
+async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=Gateway(stack))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8787") as client:
+        yield client

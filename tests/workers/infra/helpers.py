@@ -1,0 +1,15 @@
+"""Constants and small builders the infra tests share."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(os.environ.get("INFRA_TEST_ROOT") or Path(__file__).resolve().parents[3])  # TEMP
+TOKENS = {"OBS_INGEST_TOKEN": "i-tok", "OBS_READ_TOKEN": "r-tok", "OBS_ADMIN_TOKEN": "a-tok"}
+INGEST = {"authorization": "Bearer i-tok"}
+READ = {"authorization": "Bearer r-tok"}
+ADMIN = {"authorization": "Bearer a-tok"}
+T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z, where ManualClock starts
+MINUTE = 60_000
+HOUR = 3_600_000

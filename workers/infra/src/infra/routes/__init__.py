@@ -1,0 +1,1 @@
+"""The infra Worker's HTTP routes, one module per concern."""

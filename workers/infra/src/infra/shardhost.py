@@ -1,0 +1,58 @@
+"""What the `MetricsShard` Durable Object answers over RPC (entry.py only delegates here).
+
+Arguments and results are plain JSON-able values; failures a caller can cause come back as
+`{"error": message}` rather than as exceptions, which lose their type crossing RPC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from infra import reader
+from infra.query import QueryError
+from infra.shard import ShardCore, decode_payload
+
+COMPACT_EVERY_MS = 60_000
+
+
+class ShardHost:
+    def __init__(self, sql: Any) -> None:
+        self.core = ShardCore(sql)
+        self._compacted_at = 0
+        self._expired_hour = -1
+
+    def ingest(self, payload: str, now_ms: int) -> dict[str, Any]:
+        try:
+            entries = decode_payload(payload)
+        except ValueError as error:
+            return {"accepted": 0, "rejected": 0, "errors": [str(error)]}
+        result = self.core.ingest(entries, now_ms).as_dict()
+        self.maintain_if_due(now_ms)
+        return result
+
+    def query(self, spec: Mapping[str, Any], now_ms: int) -> dict[str, Any]:
+        try:
+            return reader.run_query(self.core, spec, now_ms)
+        except QueryError as error:
+            return {"error": str(error)}
+
+    def series(self, prefix: str, limit: int) -> list[dict[str, Any]]:
+        return reader.list_series(self.core, prefix, limit)
+
+    def maintain(self, now_ms: int) -> dict[str, Any]:
+        """Compact finished hours and apply retention; cheap when there is nothing to do."""
+        self._compacted_at = now_ms
+        compacted = self.core.compact(now_ms)
+        expired = {"chunks": 0, "rollups": 0, "series": 0}
+        if now_ms // 3_600_000 != self._expired_hour:  # retention scans tables: hourly is enough
+            self._expired_hour = now_ms // 3_600_000
+            expired = self.core.expire(now_ms)
+        return {"compacted": compacted, **expired}
+
+    def maintain_if_due(self, now_ms: int) -> None:
+        if now_ms - self._compacted_at >= COMPACT_EVERY_MS:
+            self.maintain(now_ms)
+
+    def stats(self) -> dict[str, int]:
+        return self.core.size()
