@@ -35,11 +35,24 @@ def worst(statuses: Iterable[HealthStatus]) -> HealthStatus:
     return max(statuses, key=lambda status: status.rank, default=HealthStatus.HEALTHY)
 
 
+def rollup(components: Iterable[ComponentHealth]) -> HealthStatus:
+    """Overall status when some components are critical: unhealthy only if a critical one is
+    unhealthy, degraded if anything else is not healthy, healthy otherwise."""
+    overall = HealthStatus.HEALTHY
+    for component in components:
+        if component.status is HealthStatus.UNHEALTHY and component.critical:
+            return HealthStatus.UNHEALTHY
+        if component.status is not HealthStatus.HEALTHY:
+            overall = HealthStatus.DEGRADED
+    return overall
+
+
 def _now() -> datetime:
     return datetime.fromtimestamp(host.now(), UTC)
 
 
 ComponentName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=PRINTABLE)]
+ComponentKind = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=PRINTABLE)]
 
 
 class ComponentHealth(ObsModel):
@@ -53,6 +66,14 @@ class ComponentHealth(ObsModel):
         default=None,
         max_length=MAX_DETAIL_CHARS,
         description="Short human-readable explanation; never a secret or a stack trace.",
+    )
+    kind: ComponentKind | None = Field(
+        default=None, description="What the component is: `kv`, `durable_object`, `worker`..."
+    )
+    critical: bool = Field(
+        default=False,
+        description="Whether this component failing makes the whole report unhealthy "
+        "(see `HealthReport.rolled_up`); other failures only degrade it.",
     )
 
 
@@ -100,6 +121,24 @@ class HealthReport(ObsModel):
         """A report whose overall status is the worst of its components."""
         return cls(
             status=worst(component.status for component in components.values()),
+            worker=worker,
+            version=version,
+            time=time if time is not None else _now(),
+            components=dict(components),
+        )
+
+    @classmethod
+    def rolled_up(
+        cls,
+        *,
+        worker: str,
+        version: str,
+        components: Mapping[str, ComponentHealth],
+        time: datetime | None = None,
+    ) -> HealthReport:
+        """A report whose overall status follows `rollup` (critical components decide)."""
+        return cls(
+            status=rollup(components.values()),
             worker=worker,
             version=version,
             time=time if time is not None else _now(),

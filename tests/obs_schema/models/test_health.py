@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from obs_schema import host
 from obs_schema.models import ComponentHealth, HealthReport, HealthStatus, worst
+from obs_schema.models.health import rollup
 
 H, D, U = HealthStatus.HEALTHY, HealthStatus.DEGRADED, HealthStatus.UNHEALTHY
 
@@ -50,8 +51,20 @@ def test_a_report_from_components_rolls_up_and_is_stamped_with_the_host_clock(
         "version": "0.1.0",
         "time": "2026-11-27T10:00:00.250Z",
         "components": {
-            "kv": {"status": "healthy", "latency_ms": 3.25, "detail": None},
-            "r2": {"status": "degraded", "latency_ms": 950.0, "detail": "slow"},
+            "kv": {
+                "status": "healthy",
+                "latency_ms": 3.25,
+                "detail": None,
+                "kind": None,
+                "critical": False,
+            },
+            "r2": {
+                "status": "degraded",
+                "latency_ms": 950.0,
+                "detail": "slow",
+                "kind": None,
+                "critical": False,
+            },
         },
     }
 
@@ -92,3 +105,37 @@ INVALID: list[dict[str, Any]] = [
 def test_invalid_reports_are_refused(change: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         HealthReport.model_validate({"status": "healthy", "worker": "w", "version": "1", **change})
+
+
+def component(status: HealthStatus, critical: bool = False) -> ComponentHealth:
+    return ComponentHealth(status=status, critical=critical)
+
+
+@pytest.mark.parametrize(
+    ("components", "expected"),
+    [
+        ([], H),
+        ([component(H, True), component(H)], H),
+        ([component(H, True), component(U)], D),  # a non-critical failure only degrades
+        ([component(D, True), component(H)], D),
+        ([component(U, True), component(H)], U),
+        ([component(U), component(U)], D),
+    ],
+)
+def test_rollup_lets_only_critical_components_make_the_report_unhealthy(
+    components: list[ComponentHealth], expected: HealthStatus
+) -> None:
+    assert rollup(components) is expected
+
+
+def test_a_rolled_up_report_keeps_kind_and_criticality(frozen_clock: float) -> None:
+    report = HealthReport.rolled_up(
+        worker="monitoring",
+        version="1",
+        components={
+            "kv": ComponentHealth(status=U, kind="kv", critical=True),
+            "worker:logs": ComponentHealth(status=H, kind="worker"),
+        },
+    )
+    assert report.status is U
+    assert report.model_dump(mode="json")["components"]["kv"]["kind"] == "kv"

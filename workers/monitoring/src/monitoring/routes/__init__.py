@@ -1,0 +1,1 @@
+"""HTTP routes of the monitoring Worker, one module per concern."""
