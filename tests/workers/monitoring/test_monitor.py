@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from localedge.stack import Stack
 from obs_schema.timespec import format_rfc3339
 from tests.workers.monitoring.support import ADMIN, READ, START, Target
