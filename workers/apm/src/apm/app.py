@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from apm import jobs, routes_config, routes_ingest, routes_query
 from obs_schema.app import Probe, WorkerSpec, create_app
 from obs_schema.schedule import Schedule
 
@@ -14,4 +15,8 @@ SPEC = WorkerSpec(
 )
 
 app = create_app(SPEC)
+app.include_router(routes_ingest.router)
+app.include_router(routes_query.router)
+app.include_router(routes_config.router)
 schedule = Schedule()
+jobs.register(schedule)

@@ -1,0 +1,130 @@
+"""What the APM derives from a span, and the row a span shard stores for it.
+
+Semantic conventions read (current names first, the older ones OpenTelemetry SDKs still send
+after): `http.route`; `http.response.status_code`/`http.status_code`; `db.system.name`/
+`db.system`; `db.query.text`/`db.statement`; `db.operation.name`/`db.operation`;
+`server.address`/`net.peer.name`/`url.full`/`http.url`; `http.request.method`/`http.method`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from apm.fingerprint import fingerprint
+from obs_schema.models.span import Span
+from obs_schema.otlp.traces import TraceSpan
+
+COLUMNS = (
+    "trace_id", "span_id", "parent_id", "name", "kind", "service", "route", "start_ns",
+    "end_ns", "status", "error", "fingerprint", "db_system", "resource_id", "attributes", "extra",
+)  # fmt: skip
+ROW_WIDTH = len(COLUMNS)
+SERVER, CLIENT, CONSUMER = 2, 3, 5
+ERROR = 2
+_KIND_NUMBERS = {"unspecified": 0, "internal": 1, "server": 2, "client": 3}
+_KIND_NUMBERS |= {"producer": 4, "consumer": 5}
+_STATUS_NUMBERS = {"unset": 0, "ok": 1, "error": 2}
+
+
+@dataclass(slots=True)
+class Facts:
+    route: str
+    error: bool
+    entry: bool  # a request of its service: server/consumer span, or a root span
+    fingerprint: str  # "" unless a database span
+    db_system: str
+    peer: str  # remote host of an outgoing HTTP call, else ""
+
+
+def facts(span: TraceSpan) -> Facts:
+    attributes = span.attributes
+    route = attributes.get("http.route")
+    return Facts(
+        route=route if isinstance(route, str) and route else span.name,
+        error=span.status_code == ERROR or _server_error(span),
+        entry=span.kind in (SERVER, CONSUMER) or not span.parent_span_id,
+        fingerprint=_statement(attributes, span.name),
+        db_system=str(attributes.get("db.system.name") or attributes.get("db.system") or ""),
+        peer=_peer(span) if span.kind == CLIENT else "",
+    )
+
+
+def row(span: TraceSpan, derived: Facts, resource_id: str) -> list[Any]:
+    extra: dict[str, Any] = {"status_message": span.status_message, "scope": span.scope}
+    if span.events:
+        extra["events"] = span.events
+    if span.links:
+        extra["links"] = span.links
+    return [
+        span.trace_id, span.span_id, span.parent_span_id, span.name, span.kind, span.service,
+        derived.route, span.start_ns, span.end_ns, span.status_code, 1 if derived.error else 0,
+        derived.fingerprint, derived.db_system, resource_id, span.attributes, extra,
+    ]  # fmt: skip
+
+
+def resource_id(resource: dict[str, Any]) -> tuple[str, str]:
+    """A content id of a resource's attributes, and their JSON."""
+    text = json.dumps(resource, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16], text
+
+
+def from_model(span: Span) -> TraceSpan:
+    """A native-JSON span (`POST /apm/spans`) as the OTLP decoder would have produced it."""
+    return TraceSpan(
+        trace_id=span.trace_id,
+        span_id=span.span_id,
+        parent_span_id=span.parent_span_id or "",
+        name=span.name,
+        kind=_KIND_NUMBERS[span.kind.value],
+        service=span.service,
+        start_ns=span.start_time_unix_nano,
+        end_ns=span.end_time_unix_nano,
+        status_code=_STATUS_NUMBERS[span.status.code.value],
+        status_message=span.status.message,
+        attributes=dict(span.attributes),
+        events=[event.model_dump() for event in span.events],
+        links=[link.model_dump() for link in span.links],
+        resource={"service.name": span.service},
+        scope="",
+    )
+
+
+def _server_error(span: TraceSpan) -> bool:
+    if span.kind != SERVER:
+        return False
+    code = span.attributes.get("http.response.status_code", span.attributes.get("http.status_code"))
+    try:
+        return int(code) >= 500 if code is not None else False
+    except (TypeError, ValueError):
+        return False
+
+
+def _statement(attributes: dict[str, Any], name: str) -> str:
+    system = attributes.get("db.system.name") or attributes.get("db.system")
+    if not system:
+        return ""
+    text = attributes.get("db.query.text") or attributes.get("db.statement")
+    if isinstance(text, str) and text.strip():
+        return fingerprint(text)
+    operation = attributes.get("db.operation.name") or attributes.get("db.operation")
+    return str(operation or name).lower()
+
+
+def _peer(span: TraceSpan) -> str:
+    attributes = span.attributes
+    if not (attributes.get("http.request.method") or attributes.get("http.method")):
+        return ""
+    host = attributes.get("server.address") or attributes.get("net.peer.name")
+    if isinstance(host, str) and host:
+        return host.lower()
+    url = attributes.get("url.full") or attributes.get("http.url")
+    if isinstance(url, str):
+        try:
+            return (urlsplit(url).hostname or "").lower()
+        except ValueError:
+            return ""
+    return ""

@@ -1,0 +1,57 @@
+"""The Durable Objects' logic behind thin RPC methods (entry.py binds them to the runtime)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apm import archive, sampling
+from apm.control import ControlStore
+from apm.spanstore import SpanStore
+from apm.statstore import StatsStore
+
+DECIDE_BATCH = 5000
+
+
+class SpanShardCore:
+    def __init__(self, sql: Any, env: Any) -> None:
+        self.store = SpanStore(sql)
+        self.env = env
+
+    def ingest(self, chunks: list[Any], resources: list[Any], now_ms: int) -> dict[str, Any]:
+        return self.store.insert(chunks, resources, int(now_ms))
+
+    def sample(self, policy: dict[str, Any], now_ms: int) -> dict[str, int]:
+        rules = sampling.Policy.of(policy)
+        quiet_before = int(now_ms) - int(rules.decision_wait_s * 1000)
+        kept, dropped = sampling.split(self.store.pending(quiet_before, DECIDE_BATCH), rules)
+        deleted = self.store.decide(kept, dropped)
+        return {"kept": len(kept), "dropped": len(dropped), "spans_deleted": deleted}
+
+    async def archive(self, now_ms: int, shard: int) -> dict[str, int]:
+        return await archive.archive(self.store, self.env.ARCHIVE, int(shard), int(now_ms))
+
+    async def purge_archive(self, now_ms: int) -> int:
+        return await archive.purge(self.env.ARCHIVE, int(now_ms))
+
+
+class StatsShardCore:
+    def __init__(self, sql: Any) -> None:
+        self.store = StatsStore(sql)
+
+    def totals(self, kind: str, start: int, end: int, hourly: bool, a: str | None) -> list[Any]:
+        found = self.store.totals(kind, int(start), int(end), bool(hourly), a)
+        return [total.wire(key_a, key_b) for (key_a, key_b), total in found.items()]
+
+    def series(
+        self, kind: str, a: str, b: str | None, start: int, end: int, step: int, hourly: bool
+    ) -> list[Any]:
+        buckets = self.store.series(kind, a, b, int(start), int(end), int(step), bool(hourly))
+        return [
+            [minute, t.count, t.errors, t.sketch.to_bytes()]
+            for minute, t in sorted(buckets.items())
+        ]
+
+
+class ControlCore:
+    def __init__(self, sql: Any) -> None:
+        self.store = ControlStore(sql)

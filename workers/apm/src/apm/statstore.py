@@ -1,0 +1,352 @@
+"""Latency statistics of one stats shard: minute sketches, daily running hour totals, examples.
+
+A key is `(kind, a, b)`: `("route", service, route)`, `("edge", caller, callee)`,
+`("db", system, fingerprint)`, `("http", host, "")`. Ingest upserts one row per key and minute
+(count, errors, sketch): those rows are the durable truth. `rollup()` (every minute, by cron)
+folds finished minutes into hour rows holding the running total since the start of the UTC day
+and moves the watermark; minutes at or after the watermark are read from minute rows, so a
+query never waits for the rollup and never counts a minute twice. A late minute (before the
+watermark) is folded into its hour rows when it arrives. See `window.py` for the arithmetic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from apm.window import DAY_HOURS, HOUR_MINUTES, day_spans
+from obs_schema.sketch import Sketch
+
+KINDS = ("route", "edge", "db", "http")
+EXAMPLES_PER_HOUR = 5
+MAX_ROLLUP_MINUTES = 24 * 60  # one run catches up at most a day; the next runs continue
+Key = tuple[str, str, str]
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS minutes (kind TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL,"
+    " minute INTEGER NOT NULL, count INTEGER NOT NULL, errors INTEGER NOT NULL,"
+    " sketch BLOB NOT NULL, PRIMARY KEY (kind, a, b, minute)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS minutes_by_time ON minutes (kind, minute)",
+    "CREATE TABLE IF NOT EXISTS hours (kind TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL,"
+    " hour INTEGER NOT NULL, count INTEGER NOT NULL, errors INTEGER NOT NULL,"
+    " sketch BLOB NOT NULL, PRIMARY KEY (kind, a, b, hour)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS hours_by_time ON hours (kind, hour)",
+    "CREATE TABLE IF NOT EXISTS examples (kind TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL,"
+    " hour INTEGER NOT NULL, duration_ns INTEGER NOT NULL, trace_id TEXT NOT NULL,"
+    " span_id TEXT NOT NULL, start_ns INTEGER NOT NULL, error INTEGER NOT NULL,"
+    " PRIMARY KEY (kind, a, b, hour, trace_id, span_id))",
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER)",
+)
+
+
+@dataclass
+class Total:
+    """Count, errors and sketch of one key over some minutes."""
+
+    count: int = 0
+    errors: int = 0
+    sketch: Sketch = field(default_factory=Sketch)
+
+    @classmethod
+    def of(cls, count: int, errors: int, blob: bytes) -> Total:
+        return cls(count, errors, Sketch.from_bytes(bytes(blob)))
+
+    def add(self, other: Total) -> None:
+        self.count += other.count
+        self.errors += other.errors
+        self.sketch.merge(other.sketch)
+
+    def remove(self, other: Total) -> None:
+        self.count -= other.count
+        self.errors -= other.errors
+        self.sketch.subtract(other.sketch)
+
+    def wire(self, a: str, b: str) -> list[Any]:
+        return [a, b, self.count, self.errors, self.sketch.to_bytes()]
+
+
+class StatsStore:
+    def __init__(self, sql: Any) -> None:
+        self.sql = sql
+        for statement in SCHEMA:
+            sql.exec(statement)
+
+    # --- writes -----------------------------------------------------------------------------
+    def record(self, entries: Iterable[dict[str, Any]]) -> int:
+        """Add per-minute contributions: `{kind, a, b, minute, errors, sketch, examples}`."""
+        watermark = self.watermark()
+        count = 0
+        for entry in entries:
+            key: Key = (str(entry["kind"]), str(entry["a"]), str(entry["b"]))
+            minute = int(entry["minute"])
+            delta = Total.of(0, int(entry["errors"]), entry["sketch"])
+            delta.count = delta.sketch.count
+            self._add_minute(key, minute, delta)
+            if watermark is not None and minute < watermark:  # already rolled up: late data
+                self._apply(key, minute // HOUR_MINUTES, delta, (watermark - 1) // HOUR_MINUTES)
+            self._examples(key, minute // HOUR_MINUTES, entry.get("examples") or [])
+            count += delta.count
+        return count
+
+    def _add_minute(self, key: Key, minute: int, delta: Total) -> None:
+        rows = self.sql.exec(
+            "SELECT count, errors, sketch FROM minutes WHERE kind = ? AND a = ? AND b = ?"
+            " AND minute = ?",
+            *key,
+            minute,
+        ).toArray()
+        total = delta  # not mutated: `record` still needs the delta alone for late minutes
+        if rows:
+            total = Total.of(rows[0]["count"], rows[0]["errors"], rows[0]["sketch"])
+            total.add(delta)
+        self.sql.exec(
+            "INSERT OR REPLACE INTO minutes (kind, a, b, minute, count, errors, sketch)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            *key,
+            minute,
+            total.count,
+            total.errors,
+            total.sketch.to_bytes(),
+        )
+
+    def _examples(self, key: Key, hour: int, examples: list[list[Any]]) -> None:
+        for duration, trace_id, span_id, start_ns, error in examples:
+            self.sql.exec(
+                "INSERT OR IGNORE INTO examples (kind, a, b, hour, duration_ns, trace_id,"
+                " span_id, start_ns, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                *key,
+                hour,
+                int(duration),
+                str(trace_id),
+                str(span_id),
+                int(start_ns),
+                1 if error else 0,
+            )
+        if examples:  # keep the slowest few and the latest few errors of each hour
+            self.sql.exec(
+                "DELETE FROM examples WHERE kind = ? AND a = ? AND b = ? AND hour = ? AND rowid"
+                " NOT IN (SELECT rowid FROM examples WHERE kind = ?1 AND a = ?2 AND b = ?3"
+                " AND hour = ?4 ORDER BY duration_ns DESC LIMIT ?5) AND rowid NOT IN"
+                " (SELECT rowid FROM examples WHERE kind = ?1 AND a = ?2 AND b = ?3"
+                " AND hour = ?4 AND error = 1 ORDER BY start_ns DESC LIMIT ?5)",
+                *key,
+                hour,
+                EXAMPLES_PER_HOUR,
+            )
+
+    def rollup(self, now_minute: int) -> int:
+        """Fold finished minutes into the hour rows; returns the minutes rolled."""
+        watermark = self.watermark()
+        if watermark is None:
+            first = self.sql.exec("SELECT min(minute) AS m FROM minutes").one()["m"]
+            watermark = now_minute if first is None else int(first)
+        target = min(now_minute, watermark + MAX_ROLLUP_MINUTES)
+        if target <= watermark:
+            return 0
+        last_hour = (target - 1) // HOUR_MINUTES
+        self._carry_forward(watermark // HOUR_MINUTES, last_hour)
+        deltas: dict[tuple[Key, int], Total] = {}
+        for row in self.sql.exec(
+            "SELECT kind, a, b, minute, count, errors, sketch FROM minutes"
+            " WHERE minute >= ? AND minute < ?",
+            watermark,
+            target,
+        ):
+            slot = ((row["kind"], row["a"], row["b"]), row["minute"] // HOUR_MINUTES)
+            deltas.setdefault(slot, Total()).add(
+                Total.of(row["count"], row["errors"], row["sketch"])
+            )
+        for (key, hour), delta in sorted(deltas.items()):
+            self._apply(key, hour, delta, last_hour)
+        self._set_watermark(target)
+        return target - watermark
+
+    def _carry_forward(self, from_hour: int, to_hour: int) -> None:
+        # Every key seen earlier in a day gets a row for each later rolled hour of that day,
+        # so "the row at hour h" always exists for active keys (see window.py).
+        for hour in range(max(from_hour, to_hour - DAY_HOURS) + 1, to_hour + 1):
+            if hour % DAY_HOURS:
+                self.sql.exec(
+                    "INSERT OR IGNORE INTO hours (kind, a, b, hour, count, errors, sketch)"
+                    " SELECT kind, a, b, ?, count, errors, sketch FROM hours WHERE hour = ?",
+                    hour,
+                    hour - 1,
+                )
+
+    def _apply(self, key: Key, hour: int, delta: Total, last_rolled: int) -> None:
+        """Add `delta` to the running totals of `hour` and every later rolled hour that day."""
+        day_start = hour - hour % DAY_HOURS
+        last = min(day_start + DAY_HOURS - 1, max(last_rolled, hour))
+        rows = {
+            row["hour"]: row
+            for row in self.sql.exec(
+                "SELECT hour, count, errors, sketch FROM hours WHERE kind = ? AND a = ?"
+                " AND b = ? AND hour >= ? AND hour <= ?",
+                *key,
+                day_start,
+                last,
+            )
+        }
+        before = [h for h in rows if h < hour]
+        previous = rows[max(before)] if before else None
+        for h in range(hour, last + 1):
+            previous = rows.get(h, previous)
+            total = Total() if previous is None else Total.of(*_cells(previous))
+            total.add(delta)
+            self.sql.exec(
+                "INSERT OR REPLACE INTO hours (kind, a, b, hour, count, errors, sketch)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                *key,
+                h,
+                total.count,
+                total.errors,
+                total.sketch.to_bytes(),
+            )
+
+    def prune(self, minute_floor: int, hour_floor: int) -> dict[str, int]:
+        """Drop minute rows and examples before `minute_floor`, hour rows before `hour_floor`."""
+        watermark = self.watermark() or 0
+        floor = min(minute_floor, watermark)  # never drop what is not rolled up yet
+        minutes = self.sql.exec("DELETE FROM minutes WHERE minute < ?", floor).rowsWritten
+        examples = self.sql.exec(
+            "DELETE FROM examples WHERE hour < ?", floor // HOUR_MINUTES
+        ).rowsWritten
+        hours = self.sql.exec("DELETE FROM hours WHERE hour < ?", hour_floor).rowsWritten
+        return {"minutes": minutes, "hours": hours, "examples": examples}
+
+    # --- reads ------------------------------------------------------------------------------
+    def watermark(self) -> int | None:
+        rows = self.sql.exec("SELECT value FROM meta WHERE name = 'watermark'").toArray()
+        return int(rows[0]["value"]) if rows else None
+
+    def _set_watermark(self, minute: int) -> None:
+        self.sql.exec("INSERT OR REPLACE INTO meta (name, value) VALUES ('watermark', ?)", minute)
+
+    def totals(
+        self, kind: str, start: int, end: int, hourly: bool, a: str | None = None
+    ) -> dict[tuple[str, str], Total]:
+        """Per `(a, b)` of `kind`: the total over minutes `[start, end)`."""
+        totals: dict[tuple[str, str], Total] = {}
+        watermark = self.watermark() if hourly else None
+        if watermark is not None and watermark > start:
+            self._hour_totals(totals, kind, start, min(end, watermark), a)
+            start = max(start, watermark)
+        for row in self._minute_rows(kind, start, end, a):
+            totals.setdefault((row["a"], row["b"]), Total()).add(
+                Total.of(row["count"], row["errors"], row["sketch"])
+            )
+        return totals
+
+    def _minute_rows(self, kind: str, start: int, end: int, a: str | None) -> Any:
+        extra = " AND a = ?" if a is not None else ""
+        return self.sql.exec(
+            "SELECT a, b, count, errors, sketch FROM minutes WHERE kind = ? AND minute >= ?"  # noqa: S608
+            f" AND minute < ?{extra}",
+            kind,
+            start,
+            end,
+            *([a] if a is not None else []),
+        )
+
+    def _hour_totals(
+        self,
+        totals: dict[tuple[str, str], Total],
+        kind: str,
+        start: int,
+        rolled_end: int,
+        a: str | None,
+    ) -> None:
+        # Rolled minutes [start, rolled_end); `start` is whole hours, `rolled_end` may not be.
+        last_rolled = (rolled_end - 1) // HOUR_MINUTES
+        spans = day_spans(start // HOUR_MINUTES, last_rolled + 1)
+        wanted = sorted({s.last for s in spans} | {s.before for s in spans if s.before is not None})
+        rows: dict[int, dict[tuple[str, str], Total]] = {hour: {} for hour in wanted}
+        extra = " AND a = ?" if a is not None else ""
+        marks = ", ".join("?" for _ in wanted)
+        for row in self.sql.exec(
+            f"SELECT a, b, hour, count, errors, sketch FROM hours WHERE kind = ?{extra}"  # noqa: S608
+            f" AND hour IN ({marks})",
+            kind,
+            *([a] if a is not None else []),
+            *wanted,
+        ):
+            rows[row["hour"]][(row["a"], row["b"])] = Total.of(*_cells(row))
+        for span in spans:
+            for key, total in rows[span.last].items():
+                totals.setdefault(key, Total()).add(total)
+            if span.before is not None:
+                for key, total in rows[span.before].items():
+                    totals.setdefault(key, Total()).remove(total)
+
+    def series(
+        self, kind: str, a: str, b: str | None, start: int, end: int, step: int, hourly: bool
+    ) -> dict[int, Total]:
+        """Totals per bucket of `step` minutes over `[start, end)`, keys `(kind, a, b or *)`."""
+        buckets: dict[int, Total] = {}
+
+        def bucket(minute: int) -> Total:
+            return buckets.setdefault(start + (minute - start) // step * step, Total())
+
+        watermark = self.watermark()
+        if hourly and step % HOUR_MINUTES == 0 and watermark is not None and watermark > start:
+            rolled_end = min(end, watermark)
+            last_hour = (rolled_end - 1) // HOUR_MINUTES
+            for hour, key, total in self.hour_deltas(kind, a, start // 60, last_hour + 1):
+                if b is None or key[1] == b:
+                    bucket(hour * HOUR_MINUTES).add(total)
+            start_minutes = max(start, watermark)
+        else:
+            start_minutes = start
+        for row in self.sql.exec(
+            "SELECT b, minute, count, errors, sketch FROM minutes WHERE kind = ? AND a = ?"
+            " AND minute >= ? AND minute < ?",
+            kind,
+            a,
+            start_minutes,
+            end,
+        ):
+            if b is None or row["b"] == b:
+                bucket(row["minute"]).add(Total.of(row["count"], row["errors"], row["sketch"]))
+        return buckets
+
+    def hour_deltas(self, kind: str, a: str, first_hour: int, end_hour: int) -> Any:
+        """Plain per-hour rows (not running totals) of keys `(kind, a, *)`, for charts."""
+        previous: dict[tuple[str, str], Total] = {}
+        day_start = first_hour - first_hour % DAY_HOURS
+        for row in self.sql.exec(
+            "SELECT b, hour, count, errors, sketch FROM hours WHERE kind = ? AND a = ?"
+            " AND hour >= ? AND hour < ? ORDER BY hour",
+            kind,
+            a,
+            day_start,
+            end_hour,
+        ):
+            key, total = (a, row["b"]), Total.of(*_cells(row))
+            earlier = previous.get(key)
+            previous[key] = Total.of(*_cells(row))
+            if earlier is not None and row["hour"] % DAY_HOURS:
+                total.remove(earlier)
+            if row["hour"] >= first_hour:
+                yield row["hour"], key, total
+
+    def examples(
+        self, kind: str, a: str | None, b: str | None, start: int, end: int, limit: int
+    ) -> list[dict[str, Any]]:
+        """The slowest recorded examples (and recent errors) of keys in minutes `[start, end)`."""
+        where, params = "kind = ? AND hour >= ? AND hour <= ?", [kind, start // 60, end // 60]
+        if a is not None:
+            where, params = where + " AND a = ?", [*params, a]
+        if b is not None:
+            where, params = where + " AND b = ?", [*params, b]
+        found: list[dict[str, Any]] = self.sql.exec(
+            "SELECT a, b, duration_ns, trace_id, span_id, start_ns, error FROM examples"  # noqa: S608
+            f" WHERE {where} ORDER BY duration_ns DESC LIMIT ?",
+            *params,
+            limit,
+        ).toArray()
+        return found
+
+
+def _cells(row: dict[str, Any]) -> tuple[int, int, bytes]:
+    return int(row["count"]), int(row["errors"]), bytes(row["sketch"])
