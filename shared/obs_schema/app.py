@@ -7,6 +7,7 @@ A Worker declares itself with a `WorkerSpec` and adds its own routes to the app 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from obs_schema.instrumentation import ErrorReporter, Instrumentation, RequestMe
 from obs_schema.metrics import Registry
 from obs_schema.models.health import HealthReport
 from obs_schema.sentry import SentryReporter
+from obs_schema.telemetry import Telemetry
 
 log = logging.getLogger("obs.app")
 
@@ -39,6 +41,12 @@ class WorkerSpec:
     description: str
     probes: tuple[Probe, ...] = ()
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # Extra detail for `/health` (read token): returns {"status": ..., **fields}; its status can
+    # degrade the report (never make it unhealthy: that is for the Worker's own bindings).
+    health_details: HealthDetails | None = None
+
+
+HealthDetails = Callable[[Any], Awaitable[dict[str, Any]]]
 
 
 def create_app(spec: WorkerSpec) -> FastAPI:
@@ -52,13 +60,21 @@ def create_app(spec: WorkerSpec) -> FastAPI:
         responses=ERROR_RESPONSES,
     )
     registry = Registry()
+    # Binding telemetry of this Worker, shipped to the infra Worker (see obs_schema.telemetry).
+    telemetry = Telemetry(
+        spec.name, kinds={p.binding: p.kind for p in spec.probes}, registry=registry
+    )
     app.state.spec = spec
     app.state.registry = registry
+    app.state.telemetry = telemetry
     handlers.install(app)
     app.include_router(_operations_router(spec, registry))
     app.add_middleware(BodyGuard, max_body_bytes=spec.max_body_bytes)
     app.add_middleware(
-        Instrumentation, metrics=RequestMetrics(registry), reporter=SentryReporters(spec.name)
+        Instrumentation,
+        metrics=RequestMetrics(registry),
+        reporter=SentryReporters(spec.name),
+        telemetry=telemetry,
     )
     return app
 
@@ -79,6 +95,8 @@ def _operations_router(spec: WorkerSpec, registry: Registry) -> APIRouter:
         if authorization is not None:
             await auth.require("read")(request)
         report = await health.report(env, spec.name, __version__, spec.probes)
+        if spec.health_details is not None:
+            report = await _with_details(report, spec.health_details, env)
         if authorization is None:
             report = {k: report[k] for k in ("status", "worker", "version", "time")}
         return JSONResponse(report, status_code=503 if report["status"] == "unhealthy" else 200)
@@ -109,6 +127,28 @@ def _operations_router(spec: WorkerSpec, registry: Registry) -> APIRouter:
         return Response(render_text(registry), media_type=CONTENT_TYPE)
 
     return router
+
+
+async def _with_details(report: dict[str, Any], details: HealthDetails, env: Any) -> dict[str, Any]:
+    try:
+        extra = await details(env)
+    except Exception as error:
+        log.error("health details failed: %s", type(error).__name__)
+        return {**report, "status": _worse(report["status"], "degraded"), "details_error": True}
+    status = _worse(report["status"], min_status(str(extra.pop("status", "healthy"))))
+    return {**report, **extra, "status": status}
+
+
+_ORDER = ("healthy", "degraded", "unhealthy")
+
+
+def min_status(status: str) -> str:
+    """Details may degrade a Worker's health, never make it unhealthy (a 503)."""
+    return "degraded" if status == "unhealthy" else status if status in _ORDER else "degraded"
+
+
+def _worse(a: str, b: str) -> str:
+    return max(a, b, key=_ORDER.index)
 
 
 class SentryReporters:

@@ -3,6 +3,10 @@
 It counts every request by route template, method and status, times it into a histogram, and
 turns any unhandled exception into the JSON error model (500, an event id, nothing else) while
 reporting the exception to Sentry in the background when `SENTRY_DSN` is configured.
+
+With `telemetry`, it also hands the app an `env` whose KV, R2, Durable Object and service
+bindings are timed, and records the invocation (wall time, status, subrequests, colo); the
+telemetry batch ships after the response. Telemetry never changes what the app sees or answers.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any, Protocol
 from obs_schema import host
 from obs_schema.errors import error_payload
 from obs_schema.metrics import Counter, Histogram, Registry
+from obs_schema.telemetry import Invocation, Telemetry
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -63,15 +68,27 @@ class RequestMetrics:
 
 
 class Instrumentation:
-    def __init__(self, app: ASGIApp, *, metrics: RequestMetrics, reporter: ReporterFactory) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: RequestMetrics,
+        reporter: ReporterFactory,
+        telemetry: Telemetry | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.reporter = reporter
+        self.telemetry = telemetry
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        env = scope.get("env")
+        invocation = self._start(scope, env)
+        if invocation is not None and self.telemetry is not None:
+            scope = dict(scope, env=self.telemetry.wrap_env(env))
         started = time.perf_counter()
         response: dict[str, Any] = {"status": 500, "started": False}
 
@@ -92,6 +109,17 @@ class Instrumentation:
             route = route_template(scope)
             elapsed = time.perf_counter() - started
             self.metrics.record(route, scope.get("method", "GET"), response["status"], elapsed)
+            if invocation is not None and self.telemetry is not None:
+                self.telemetry.finish(invocation, response["status"], env)
+
+    def _start(self, scope: Scope, env: Any) -> Invocation | None:
+        if self.telemetry is None or env is None:
+            return None
+        try:
+            return self.telemetry.start(_header(scope, b"cf-ray"))
+        except Exception:
+            log.exception("telemetry could not start; serving the request without it")
+            return None
 
     def _report(self, scope: Scope, exc: Exception) -> str:
         event_id = uuid.uuid4().hex
@@ -105,6 +133,13 @@ class Instrumentation:
         except Exception:
             log.error("error reporting failed for event %s", event_id)
         return event_id
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers") or ():
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
 
 
 def route_template(scope: Scope) -> str:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from infra import telemetry
 from infra.routes import ingest, timeseries
+from obs_schema import host
 from obs_schema.app import Probe, WorkerSpec, create_app
 from obs_schema.schedule import Schedule
 
@@ -18,3 +22,11 @@ app = create_app(SPEC)
 app.include_router(ingest.router)
 app.include_router(timeseries.router)
 schedule = Schedule()
+
+
+async def _own_telemetry(env: Any, batch: dict[str, Any]) -> None:
+    """This Worker stores its own binding telemetry directly, not over RPC to itself."""
+    await telemetry.receive(env, batch, host.now_ms())
+
+
+app.state.telemetry.sink = _own_telemetry
