@@ -46,7 +46,7 @@ def add_batch(batch: Batch, data: Any, now_ms: int) -> tuple[int, int]:
         except (TypeError, ValueError, IndexError):
             skipped += 1
     dropped = data.get("dropped")
-    for reason, count in (dropped.items() if isinstance(dropped, dict) else ()):
+    for reason, count in dropped.items() if isinstance(dropped, dict) else ():
         if isinstance(count, int) and count > 0:
             labels = {"worker": worker, "reason": str(reason)[:MAX_LABEL]}
             batch.number("telemetry_dropped_total", labels, now_ms, count, counter=True)
@@ -75,9 +75,9 @@ def _invocation(batch: Batch, worker: str, row: Sequence[Any]) -> None:
     t = _minute(minute)
     labels = {"worker": worker, "status": _label(status), "colo": _label(colo)}
     batch.number("worker_invocations_total", labels, t, _count(count), counter=True)
-    batch.histogram("worker_invocation_duration_seconds", {"worker": worker, "colo": labels["colo"]},
-                    t, _count(count), float(seconds), _grid(buckets), unit="s",
-                    grid=True)  # fmt: skip
+    where = {"worker": worker, "colo": labels["colo"]}
+    batch.histogram("worker_invocation_duration_seconds", where, t, _count(count),
+                    float(seconds), _grid(buckets), unit="s", grid=True)  # fmt: skip
     if _count(subrequests):
         batch.number("worker_subrequests_total", {"worker": worker}, t, _count(subrequests),
                      counter=True)  # fmt: skip
@@ -98,13 +98,13 @@ def _rows(value: Any) -> list[Any]:
 def _count(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError("counts are non-negative integers")
-    return value
+    return int(value)
 
 
 def _minute(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError("minute must be epoch milliseconds")
-    return value
+    return int(value)
 
 
 def _label(value: Any) -> str:
