@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ INGEST = {"authorization": "Bearer i-tok"}
 READ = {"authorization": "Bearer r-tok"}
 ADMIN = {"authorization": "Bearer a-tok"}
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+
+# The Worker's package, importable as on Cloudflare (where src/ is the module root).
+sys.path.insert(0, str(ROOT / "workers" / "apm" / "src"))
 
 
 @pytest.fixture

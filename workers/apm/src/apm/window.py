@@ -37,7 +37,7 @@ def window(since_ms: float, until_ms: float) -> Window:
     counts); widened to whole hours when long."""
     start = int(since_ms // MINUTE_MS)
     end = max(start, int(until_ms // MINUTE_MS) + 1)
-    if end - start <= MINUTE_WINDOW:
+    if end - start <= MINUTE_WINDOW + 1:  # "the last 3 h" includes the current minute
         return Window(start, end, hourly=False)
     return Window(start - start % HOUR_MINUTES, end + (-end) % HOUR_MINUTES, hourly=True)
 
