@@ -100,10 +100,12 @@ async def test_timeseries_counts_requests_per_step(http: httpx.AsyncClient) -> N
 
 @pytest.mark.anyio
 async def test_search_filters_on_one_span_and_pages_newest_first(http: httpx.AsyncClient) -> None:
-    spans = [
-        span(t, t, at=-t * 100.0, ms=5.0 + t, attributes={"http.route": "/pitches", "user.tier": "pro" if t % 2 else "free", "retries": t})
-        for t in range(1, 8)
-    ]  # fmt: skip
+    def tagged(t: int) -> dict[str, Any]:
+        tier = "pro" if t % 2 else "free"
+        attributes = {"http.route": "/pitches", "user.tier": tier, "retries": t}
+        return span(t, t, at=-t * 100.0, ms=5.0 + t, attributes=attributes)
+
+    spans = [tagged(t) for t in range(1, 8)]
     spans.append(span(99, 99, service="billing", status={"code": "error"}, at=-50.0))
     await send(http, spans)
 
@@ -151,7 +153,8 @@ def db_span(trace: int, span_id: int, statement: str, **fields: Any) -> dict[str
 async def test_database_statements_group_by_fingerprint_and_n_plus_one_is_found(
     http: httpx.AsyncClient,
 ) -> None:
-    loop = [db_span(1, 100 + i, f"SELECT * FROM pitches WHERE id = {i}", ms=2.0) for i in range(6)]
+    by_id = "SELECT * FROM pitches WHERE id = "
+    loop = [db_span(1, 100 + i, by_id + str(i), ms=2.0) for i in range(6)]
     other = [db_span(2, 200, "SELECT count(*) FROM users WHERE tier IN (1, 2)", ms=30.0)]
     await send(http, [span(1, 1, ms=50.0), span(2, 2), *loop, *other])
     body = (await http.get("/apm/db", headers=READ)).json()

@@ -34,9 +34,11 @@ def record(store: StatsStore, points: list[Point], b: str = "/pitches") -> None:
         for _, value, _ in group:
             sketch.add(value)
         errors = sum(1 for *_, error in group if error)
-        entries.append({"kind": "route", "a": "api", "b": b, "minute": minute,
-                        "errors": errors, "sketch": sketch.to_bytes(),
-                        "examples": [[int(group[0][1] * 1e6), "t" * 32, f"{minute:016x}", minute * 60 * 10**9, errors > 0]]})  # fmt: skip
+        example = [int(group[0][1] * 1e6), "t" * 32, f"{minute:016x}", minute * 60 * 10**9, errors]
+        entries.append(
+            {"kind": "route", "a": "api", "b": b, "minute": minute, "errors": errors,
+             "sketch": sketch.to_bytes(), "examples": [example]}
+        )  # fmt: skip
     store.record(entries)
 
 
