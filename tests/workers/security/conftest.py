@@ -1,0 +1,39 @@
+"""The local stack with a manual clock, and an HTTP client on it, for the security tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from localedge.clock import ManualClock
+from localedge.gateway import Gateway
+from localedge.stack import Stack, StackOptions
+
+ROOT = Path(__file__).resolve().parents[3]
+TOKENS = {"OBS_INGEST_TOKEN": "i-tok", "OBS_READ_TOKEN": "r-tok", "OBS_ADMIN_TOKEN": "a-tok"}
+INGEST = {"authorization": "Bearer i-tok"}
+READ = {"authorization": "Bearer r-tok"}
+ADMIN = {"authorization": "Bearer a-tok"}
+START = 1_795_773_600.0  # 2026-11-27T10:00:00Z
+
+
+@pytest.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    running = Stack(
+        StackOptions(
+            root=ROOT, data_dir=tmp_path / "data", clock=ManualClock(START), secrets=TOKENS
+        )
+    )
+    await running.start(run_timers=False)
+    yield running
+    await running.close()
+
+
+@pytest.fixture
+async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=Gateway(stack))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8787") as client:
+        yield client

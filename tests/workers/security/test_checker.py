@@ -1,0 +1,96 @@
+"""`POST /security/check` on the local stack: decisions, threats, headers, auth."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.workers.security.conftest import ADMIN, INGEST, READ
+
+pytestmark = pytest.mark.anyio
+BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", "accept": "*/*"}
+
+
+async def check(http: httpx.AsyncClient, **request: object) -> dict[str, object]:
+    body = {"ip": "203.0.113.7", "path": "/api/pitches", "headers": BROWSER, **request}
+    reply = await http.post("/security/check", json=body, headers=INGEST)
+    assert reply.status_code == 200, reply.text
+    return dict(reply.json())
+
+
+async def test_a_benign_request_is_allowed_with_the_rate_limit_it_counts_against(
+    http: httpx.AsyncClient,
+) -> None:
+    answer = await check(http, query="q=director%27s%20cut&page=2")
+    assert answer == {
+        "action": "allow",
+        "score": 0,
+        "reasons": [],
+        "threats": [],
+        "rate_limit": {"limit": 600, "remaining": 599, "reset_s": 60, "rule": "per-ip"},
+        "headers": {
+            "RateLimit-Limit": "600",
+            "RateLimit-Remaining": "599",
+            "RateLimit-Reset": "60",
+            "RateLimit-Policy": "600;w=60",
+        },
+        "anomalies": [],
+        "incident": None,
+    }
+
+
+async def test_an_encoded_sql_injection_is_blocked_with_scrubbed_evidence(
+    http: httpx.AsyncClient,
+) -> None:
+    answer = await check(http, query="id=1%2527%2520OR%25201%253D1--")  # URL-encoded twice
+    assert answer["action"] == "block"
+    threats = answer["threats"]
+    assert isinstance(threats, list) and threats
+    assert {t["type"] for t in threats} == {"sqli"}
+    assert {t["location"] for t in threats} == {"query.id"}
+    assert "sqli-boolean-literals" in {t["rule"] for t in threats}
+    assert answer["reasons"] == ["anomaly score 10 (sqli) reached the block score 5"]
+    assert answer["incident"] is not None
+
+
+async def test_the_detection_is_recorded_as_an_event_and_an_incident(
+    http: httpx.AsyncClient,
+) -> None:
+    await check(http, path="/api/files", query="name=..%2f..%2f..%2fetc%2fpasswd")
+    events = (await http.get("/security/events?type=path_traversal", headers=READ)).json()
+    [event] = events["events"]
+    assert event["ip"] == "203.0.113.7" and event["route"] == "/api/files"
+    assert event["action"] == "block" and event["time"] == "2026-11-27T10:00:00.000Z"
+    assert {m["rule"] for m in event["evidence"]["matches"]} >= {"lfi-sensitive-file"}
+    incidents = (await http.get("/security/incidents", headers=READ)).json()["incidents"]
+    assert [(i["ip"], i["types"], i["id"]) for i in incidents] == [
+        ("203.0.113.7", {"path_traversal": 1}, event["incident"])
+    ]
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [({}, 401), ({"authorization": "Bearer nope"}, 401), (READ, 403), (INGEST, 200), (ADMIN, 200)],
+)
+async def test_check_needs_an_ingest_token(
+    http: httpx.AsyncClient, headers: dict[str, str], status: int
+) -> None:
+    reply = await http.post("/security/check", json={"ip": "203.0.113.7"}, headers=headers)
+    assert reply.status_code == status
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"ip": "not-an-ip"}, "ip"),
+        ({"ip": "203.0.113.7", "country": "GBR"}, "country"),
+        ({"ip": "203.0.113.7", "headers": [["only-a-name"]]}, "headers"),
+        ({"ip": "203.0.113.7", "latitude": 91}, "latitude"),
+    ],
+)
+async def test_malformed_checks_are_422_naming_the_field(
+    http: httpx.AsyncClient, body: dict[str, object], field: str
+) -> None:
+    reply = await http.post("/security/check", json=body, headers=INGEST)
+    assert reply.status_code == 422
+    assert reply.json()["error"]["details"][0]["loc"][1] == field

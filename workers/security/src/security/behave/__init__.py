@@ -1,0 +1,1 @@
+"""Behavioural anomaly detection per source IP, per user and per login account."""

@@ -1,0 +1,354 @@
+"""`/security/check`: one request in, one decision out.
+
+Order of business: an allow-listed source skips enforcement; a blocked one (its KV block
+entry, a ledger prefix, a threat-intelligence list) is refused without further work; anything
+else is inspected by the detector and counted by the rate-limit rules in the shards that own
+its keys, and its behaviour is fed to the anomaly detectors. Events and incidents are recorded
+in the source's shard in the same call; incidents that cross a line are acted on before the
+answer leaves, so the caller's next request already meets the block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from security import edge, responder, shards
+from security.detect.engine import Verdict
+from security.detect.request import HttpRequest, iter_header_pairs
+from security.limit.rules import Subject, key_for, matching
+from security.policy import Policy
+from security.telemetry import Telemetry
+
+RANK = {"allow": 0, "challenge": 1, "rate_limited": 2, "block": 3}
+
+
+@dataclass
+class Outcome:
+    action: str = "allow"
+    reasons: list[str] | None = None
+
+    def escalate(self, action: str, reason: str) -> None:
+        if self.reasons is None:
+            self.reasons = []
+        self.reasons.append(reason)
+        if RANK[action] > RANK[self.action]:
+            self.action = action
+
+
+async def check(
+    env: Any, body: dict[str, Any], telemetry: Telemetry, now_ms: int
+) -> dict[str, Any]:
+    policy, detector = await edge.current(env)
+    ip = body["ip"]
+    headers = tuple(iter_header_pairs(body.get("headers") or {}))
+    request = HttpRequest(
+        body.get("method", "GET").upper(),
+        body.get("path", "/"),
+        body.get("query", ""),
+        headers,
+        body.get("body", ""),
+        ip,
+    )
+    outcome = Outcome()
+    lists = await edge.lists(env)
+    allowed = lists.allow.match(ip)
+    allow_entry = lists.active(allowed[1], now_ms) if allowed else None
+    if allow_entry is None:
+        block = await _existing_block(env, ip, lists, now_ms)
+        if block is not None:
+            telemetry.blocked_requests.labels(source=block["source"]).inc()
+            telemetry.checks.labels(action="block").inc()
+            return _blocked_answer(block, now_ms)
+    verdict = detector.inspect(request)
+    _score(verdict, policy, outcome, telemetry)
+    route = body.get("route") or body.get("path", "/")
+    subject = Subject(
+        ip=ip, user=body.get("user_id"), token=_bearer(headers), route=route, headers=headers
+    )
+    bundles = _bundles(env, policy, subject, request.method, body, allow_entry is not None, now_ms)
+    ip_index = shards.for_key(env, f"ip={ip}")[0]
+    first = {i: b for i, b in bundles.items() if i != ip_index}
+    answers = dict(
+        zip(
+            first,
+            await asyncio.gather(*(shards.stub(env, i).check(b) for i, b in first.items())),
+            strict=True,
+        )
+    )
+    forwarded = [a for answer in answers.values() for a in answer["anomalies"]]
+    limits = [d for answer in answers.values() for d in answer["limits"]]
+    own = bundles.get(ip_index) or _bundle(now_ms, policy)
+    own.update(
+        request={"ip": ip, "path": request.path, "route": route, "user_id": body.get("user_id")},
+        events=_detection_events(verdict, ip, body, outcome, now_ms)
+        + [_forwarded_event(a, ip, body, now_ms) for a in forwarded],
+    )
+    own["tally"] = {
+        "checks": 1,
+        "threats": len(verdict.threats),
+        "rate_limited": int(any(not d["allowed"] for d in limits)),
+    }
+    mine = await shards.stub(env, ip_index).check(own)
+    limits += mine["limits"]
+    anomalies = forwarded + mine["anomalies"]
+    for anomaly in anomalies:
+        telemetry.anomalies.labels(type=anomaly["type"]).inc()
+    _limits(limits, outcome, telemetry)
+    blocks = await responder.respond(env, mine["incidents"], policy, telemetry, now_ms)
+    if blocks:
+        outcome.escalate("block", f"source blocked: {blocks[0]['reason']}")
+    telemetry.checks.labels(action=outcome.action).inc()
+    incident = mine["incidents"][0]["id"] if mine["incidents"] else None
+    return _answer(verdict, outcome, limits, anomalies, incident)
+
+
+async def _existing_block(
+    env: Any, ip: str, lists: edge.Lists, now_ms: int
+) -> dict[str, Any] | None:
+    exact = await edge.ip_block(env, ip, now_ms)
+    if exact is not None:
+        return exact
+    prefix = lists.block.match(ip)
+    entry = lists.active(prefix[1], now_ms) if prefix else None
+    if entry is not None:
+        return {**entry, "network": prefix[0] if prefix else None}
+    intel, _ = await edge.intel(env)
+    listed = intel.match(ip)
+    if listed is not None:
+        return {
+            "id": None,
+            "source": "intel",
+            "reason": f"listed in {listed[1]} ({listed[0]})",
+            "expires_ms": None,
+        }
+    return None
+
+
+def _score(verdict: Verdict, policy: Policy, outcome: Outcome, telemetry: Telemetry) -> None:
+    for threat in verdict.threats:
+        telemetry.threats.labels(type=threat.type).inc()
+        telemetry.rules.labels(rule=threat.rule).inc()
+    if not verdict.threats:
+        return
+    summary = f"anomaly score {verdict.score} ({', '.join(verdict.types)})"
+    if verdict.score >= policy.detection.block_score:
+        outcome.escalate(
+            "block", f"{summary} reached the block score {policy.detection.block_score}"
+        )
+    elif verdict.score >= policy.detection.challenge_score:
+        outcome.escalate(
+            "challenge", f"{summary} reached the challenge score {policy.detection.challenge_score}"
+        )
+
+
+def _bundle(now_ms: int, policy: Policy) -> dict[str, Any]:
+    return {
+        "now_ms": now_ms,
+        "limits": [],
+        "thresholds": thresholds(policy),
+        "scoring": scoring(policy),
+        "record": True,
+    }
+
+
+def thresholds(policy: Policy) -> dict[str, Any]:
+    t = policy.anomaly.thresholds()
+    return {k: getattr(t, k) for k in t.__dataclass_fields__}
+
+
+def scoring(policy: Policy) -> dict[str, Any]:
+    s = policy.response.scoring()
+    return {k: getattr(s, k) for k in s.__dataclass_fields__}
+
+
+def _bundles(
+    env: Any,
+    policy: Policy,
+    subject: Subject,
+    method: str,
+    body: dict[str, Any],
+    exempt: bool,
+    now_ms: int,
+) -> dict[int, dict[str, Any]]:
+    bundles: dict[int, dict[str, Any]] = {}
+    if not exempt:
+        for rule in matching(policy.rate_limits, method, subject.route):
+            key = key_for(rule, subject)
+            if key is None:
+                continue
+            index = shards.for_key(env, key)[0]
+            spec = {
+                "id": rule.id,
+                "limit": rule.limit,
+                "window_s": rule.window_s,
+                "mode": rule.mode,
+            }
+            bundles.setdefault(index, _bundle(now_ms, policy))["limits"].append(
+                {"rule": spec, "key": key}
+            )
+    if body.get("user_id") and (
+        body.get("country") or body.get("asn") is not None or body.get("latitude") is not None
+    ):
+        index = shards.for_key(env, f"user={body['user_id']}")[0]
+        bundles.setdefault(index, _bundle(now_ms, policy))["location"] = {
+            "user_id": body["user_id"],
+            "country": body.get("country"),
+            "asn": body.get("asn"),
+            "lat": body.get("latitude"),
+            "lon": body.get("longitude"),
+        }
+    for index, bundle in bundles.items():
+        bundle["record"] = index == shards.for_key(env, f"ip={subject.ip}")[0]
+    return bundles
+
+
+def _detection_events(
+    verdict: Verdict, ip: str, body: dict[str, Any], outcome: Outcome, now_ms: int
+) -> list[dict[str, Any]]:
+    events = []
+    for kind in verdict.types:
+        matched = [t for t in verdict.threats if t.type == kind]
+        events.append(
+            {
+                "type": kind,
+                "ip": ip,
+                "user_id": body.get("user_id"),
+                "route": body.get("route") or body.get("path"),
+                "score": sum(t.score for t in matched),
+                "action": outcome.action,
+                "time_ms": now_ms,
+                "evidence": {
+                    "request_score": verdict.score,
+                    "matches": [
+                        {
+                            "rule": t.rule,
+                            "location": t.location,
+                            "score": t.score,
+                            "excerpt": t.evidence,
+                        }
+                        for t in matched[:8]
+                    ],
+                },
+            }
+        )
+    return events
+
+
+def _forwarded_event(
+    anomaly: dict[str, Any], ip: str, body: dict[str, Any], now_ms: int
+) -> dict[str, Any]:
+    return {
+        "type": anomaly["type"],
+        "ip": ip,
+        "user_id": body.get("user_id"),
+        "route": body.get("route") or body.get("path"),
+        "score": anomaly["score"],
+        "action": "allow",
+        "evidence": anomaly["detail"],
+        "time_ms": now_ms,
+    }
+
+
+def _limits(limits: list[dict[str, Any]], outcome: Outcome, telemetry: Telemetry) -> None:
+    for denied in (d for d in limits if not d["allowed"]):
+        telemetry.rate_limited.labels(rule=denied["rule"]).inc()
+        outcome.escalate(
+            "rate_limited",
+            f"rate limit {denied['rule']}: {denied['limit']} requests per window exceeded",
+        )
+
+
+def _tightest(limits: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if not limits:
+        return None
+    denied = [d for d in limits if not d["allowed"]]
+    if denied:
+        return max(denied, key=lambda d: d["retry_after_ms"])
+    return min(limits, key=lambda d: (d["remaining"], -d["reset_ms"]))
+
+
+def rate_limit_headers(
+    tightest: dict[str, Any] | None, policy_window_s: int | None
+) -> dict[str, str]:
+    if tightest is None:
+        return {}
+    reset_s = -(-int(tightest["reset_ms"]) // 1000)
+    headers = {
+        "RateLimit-Limit": str(tightest["limit"]),
+        "RateLimit-Remaining": str(tightest["remaining"]),
+        "RateLimit-Reset": str(reset_s),
+    }
+    if policy_window_s:
+        headers["RateLimit-Policy"] = f"{tightest['limit']};w={policy_window_s}"
+    if not tightest["allowed"]:
+        headers["Retry-After"] = str(max(1, -(-int(tightest["retry_after_ms"]) // 1000)))
+    return headers
+
+
+def _answer(
+    verdict: Verdict,
+    outcome: Outcome,
+    limits: list[dict[str, Any]],
+    anomalies: list[dict[str, Any]],
+    incident: str | None,
+) -> dict[str, Any]:
+    tightest = _tightest(limits)
+    rate_limit = None
+    if tightest is not None:
+        rate_limit = {
+            "limit": tightest["limit"],
+            "remaining": tightest["remaining"],
+            "reset_s": -(-int(tightest["reset_ms"]) // 1000),
+            "rule": tightest["rule"],
+        }
+    return {
+        "action": outcome.action,
+        "score": verdict.score,
+        "reasons": outcome.reasons or [],
+        "threats": [
+            {
+                "type": t.type,
+                "location": t.location,
+                "rule": t.rule,
+                "score": t.score,
+                "evidence": t.evidence,
+            }
+            for t in verdict.threats
+        ],
+        "rate_limit": rate_limit,
+        "headers": rate_limit_headers(tightest, tightest.get("window_s") if tightest else None),
+        "anomalies": anomalies,
+        "incident": incident,
+    }
+
+
+def _blocked_answer(block: dict[str, Any], now_ms: int) -> dict[str, Any]:
+    headers = {}
+    if block.get("expires_ms"):
+        headers["Retry-After"] = str(max(1, -(-(int(block["expires_ms"]) - now_ms) // 1000)))
+    return {
+        "action": "block",
+        "score": 0,
+        "reasons": [f"source is blocked ({block['source']}): {block.get('reason', '')}"],
+        "threats": [],
+        "rate_limit": None,
+        "headers": headers,
+        "anomalies": [],
+        "incident": block.get("incident"),
+    }
+
+
+def _bearer(headers: tuple[tuple[str, str], ...]) -> str | None:
+    for name, value in headers:
+        if name == "authorization":
+            kind, _, token = value.partition(" ")
+            return token.strip() or None if kind.lower() == "bearer" else value
+    return None
+
+
+def account_key(account: str) -> str:
+    """Login names are personal data: shards key and store only a digest."""
+    return hashlib.sha256(account.strip().lower().encode()).hexdigest()[:24]

@@ -1,0 +1,1 @@
+"""Threat detection: normalise request values, match per-class rules, score like OWASP CRS."""

@@ -1,0 +1,153 @@
+"""The detection engine: every rule over every value, scored the way OWASP CRS scores.
+
+Each matching rule adds its severity score (critical 5, error 4, warning 3, notice 2) to the
+request's anomaly score. The paranoia level (1-4) decides which rules run: level 1 holds the
+rules precise enough for any traffic, higher levels add broader rules that catch more and
+misfire more. Evidence is an excerpt around the match, passed through the caller's scrubber
+so personal data in a hostile request never reaches storage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from security.detect import agents, commands, protocol, sqli, ssrf, traversal, xss
+from security.detect.normaliser import Views, views
+from security.detect.request import HttpRequest, Value, values_of
+from security.detect.rules import WARNING, Rule, RuleSet
+
+RULESETS: tuple[RuleSet, ...] = (
+    sqli.RULES,
+    xss.RULES,
+    traversal.RULES,
+    commands.RULES,
+    ssrf.RULES,
+    agents.RULES,
+)
+THREAT_TYPES = (*(rs.threat for rs in RULESETS), protocol.T)
+EXCERPT_CHARS = 48
+MAX_THREATS = 16
+# Values made only of these can hold no operator, quote, tag or path: only word rules apply.
+_PLAIN = re.compile(r"[A-Za-z0-9 _.,-]*")
+_GENERIC_KINDS = frozenset(
+    {"path", "query", "name", "body", "cookie", "header", "header.user-agent", "header.referer"}
+)
+
+Scrub = Callable[[str], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Threat:
+    type: str
+    location: str
+    rule: str
+    score: int
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    score: int
+    threats: tuple[Threat, ...]
+
+    @property
+    def types(self) -> list[str]:
+        return sorted({t.type for t in self.threats})
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+class Detector:
+    """Compiled once per policy; `inspect` is pure and safe to share."""
+
+    def __init__(
+        self,
+        *,
+        paranoia: int = 1,
+        disabled: Iterable[str] = (),
+        scrub: Scrub = _identity,
+        rulesets: tuple[RuleSet, ...] = RULESETS,
+    ) -> None:
+        if not 1 <= paranoia <= 4:
+            raise ValueError("paranoia level is 1 to 4")
+        self.paranoia = paranoia
+        self.disabled = frozenset(disabled)
+        self.scrub = scrub
+        active = [
+            rule
+            for ruleset in rulesets
+            for rule in ruleset.rules
+            if rule.paranoia <= paranoia and rule.id not in self.disabled
+        ]
+        self._by_kind: dict[str, tuple[Rule, ...]] = {}
+        self._plain_by_kind: dict[str, tuple[Rule, ...]] = {}
+        for kind in (*_GENERIC_KINDS, "header-name"):
+            rules = tuple(r for r in active if _applies(r, kind))
+            self._by_kind[kind] = rules
+            self._plain_by_kind[kind] = tuple(
+                r for r in rules if r.triggers is None and r.check is None
+            )
+
+    def inspect(self, request: HttpRequest) -> Verdict:
+        threats: list[Threat] = []
+        for value in values_of(request):
+            threats.extend(self.inspect_value(value))
+        threats.extend(self._protocol(request))
+        threats.sort(key=lambda t: (-t.score, t.type, t.rule, t.location))
+        return Verdict(sum(t.score for t in threats), tuple(threats[:MAX_THREATS]))
+
+    def inspect_value(self, value: Value) -> list[Threat]:
+        text = value.text
+        if _PLAIN.fullmatch(text):
+            lower = text.lower()
+            seen = Views(text, lower, lower, lower.replace(" ", ""), 0)
+            rules = self._plain_by_kind.get(value.kind, ())
+        else:
+            seen = views(text, plus_is_space=value.plus_is_space)
+            rules = self._by_kind.get(value.kind, ())
+        found: list[Threat] = []
+        for rule in rules:
+            hit = rule.match(seen)
+            if hit is not None:
+                found.append(
+                    Threat(
+                        rule.threat, value.location, rule.id, rule.score, self._excerpt(seen, hit)
+                    )
+                )
+        if seen.layers >= 2 and self.paranoia >= 2:
+            found.append(
+                Threat(
+                    protocol.T,
+                    value.location,
+                    "proto-multiple-encoding",
+                    WARNING,
+                    self._excerpt(seen, (0, len(seen.text), "text")),
+                )
+            )
+        return found
+
+    def _protocol(self, request: HttpRequest) -> list[Threat]:
+        shape = protocol.RequestShape(
+            request.method.upper(), request.path, request.query, request.headers
+        )
+        return [
+            Threat(protocol.T, f.location, f.rule, f.score, self.scrub(f.excerpt))
+            for f in protocol.findings(shape, self.paranoia)
+            if f.rule not in self.disabled
+        ]
+
+    def _excerpt(self, seen: Views, hit: tuple[int, int, str]) -> str:
+        start, end, view = hit
+        subject: str = getattr(seen, view)
+        middle = (start + end) // 2
+        lo = max(0, min(start, middle - EXCERPT_CHARS // 2))
+        excerpt = subject[lo : lo + max(EXCERPT_CHARS, min(end - lo, EXCERPT_CHARS * 2))]
+        return self.scrub(excerpt)
+
+
+def _applies(rule: Rule, kind: str) -> bool:
+    return kind in (_GENERIC_KINDS if rule.locations is None else rule.locations)

@@ -1,0 +1,166 @@
+"""What every isolate keeps at hand to decide fast: policy, compiled rules, lists, intel.
+
+All of it lives in the CONFIG KV namespace (read-mostly, replicated to the edge) and is cached
+per isolate for a few seconds, as KV reads are themselves eventually consistent. Writes made
+through this isolate refresh its cache at once. The cache is keyed by the KV binding object,
+so two stacks in one process (tests) never see each other's state.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from obs_schema import host
+from security import policy as policies
+from security.detect.engine import Detector, Scrub
+from security.respond.prefixes import PrefixSet
+
+POLICY_TTL_S = 10.0
+LISTS_TTL_S = 10.0
+INTEL_TTL_S = 60.0
+LISTS_KEY = "security:lists"
+INTEL_KEY = "security:intel"
+BLOCK_PREFIX = "security:block:"
+
+
+@dataclass
+class Lists:
+    """Allows and CIDR/manual blocks from the ledger; labels are entry ids."""
+
+    allow: PrefixSet = field(default_factory=PrefixSet)
+    block: PrefixSet = field(default_factory=PrefixSet)
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def active(self, label: str, now_ms: int) -> dict[str, Any] | None:
+        entry = self.entries.get(label)
+        if entry is None:
+            return None
+        expires = entry.get("expires_ms")
+        return entry if expires is None or expires > now_ms else None
+
+
+@dataclass
+class _Cached:
+    kv: Any
+    policy: tuple[float, policies.Policy, Detector] | None = None
+    lists: tuple[float, Lists] | None = None
+    intel: tuple[float, PrefixSet, dict[str, Any]] | None = None
+
+
+_by_kv: dict[int, _Cached] = {}
+_scrub: Scrub | None = None
+
+
+def install_scrubber(scrub: Scrub) -> None:
+    """Evidence passes through this before it leaves the detector (PII scrubbing)."""
+    global _scrub
+    _scrub = scrub
+    _by_kv.clear()
+
+
+def _slot(env: Any) -> _Cached:
+    kv = env.CONFIG
+    slot = _by_kv.get(id(kv))
+    if slot is None or slot.kv is not kv:
+        slot = _by_kv[id(kv)] = _Cached(kv)
+    return slot
+
+
+async def current(env: Any) -> tuple[policies.Policy, Detector]:
+    slot = _slot(env)
+    if slot.policy is None or host.now() - slot.policy[0] > POLICY_TTL_S:
+        raw = await env.CONFIG.get(policies.KV_KEY)
+        policy = policies.from_dict(json.loads(raw)) if raw else policies.Policy()
+        if slot.policy is not None and slot.policy[1] == policy:
+            slot.policy = (host.now(), policy, slot.policy[2])
+        else:
+            slot.policy = (host.now(), policy, _detector(policy))
+    return slot.policy[1], slot.policy[2]
+
+
+async def save_policy(env: Any, policy: policies.Policy) -> policies.Policy:
+    await env.CONFIG.put(policies.KV_KEY, policies.dumps(policy))
+    _slot(env).policy = (host.now(), policy, _detector(policy))
+    return policy
+
+
+def _detector(policy: policies.Policy) -> Detector:
+    detection = policy.detection
+    kwargs: dict[str, Any] = {"paranoia": detection.paranoia, "disabled": detection.disabled_rules}
+    if _scrub is not None:
+        kwargs["scrub"] = _scrub
+    return Detector(**kwargs)
+
+
+async def lists(env: Any) -> Lists:
+    slot = _slot(env)
+    if slot.lists is None or host.now() - slot.lists[0] > LISTS_TTL_S:
+        raw = await env.CONFIG.get(LISTS_KEY)
+        slot.lists = (host.now(), compile_lists(json.loads(raw) if raw else {}))
+    return slot.lists[1]
+
+
+def compile_lists(doc: dict[str, Any]) -> Lists:
+    made = Lists()
+    for entry in doc.get("entries", []):
+        target = made.allow if entry["kind"] == "allow" else made.block
+        target.add(entry["target"], entry["id"])
+        made.entries[entry["id"]] = entry
+    return made
+
+
+async def publish_lists(env: Any, entries: list[dict[str, Any]]) -> None:
+    """The ledger's active allows and prefix blocks, as the edge reads them."""
+    doc = {
+        "version": host.now_ms(),
+        "entries": [
+            {k: e[k] for k in ("id", "target", "kind", "reason", "expires_ms", "source")}
+            for e in entries
+            if e["kind"] == "allow" or "/" in e["target"]
+        ],
+    }
+    await env.CONFIG.put(LISTS_KEY, json.dumps(doc, separators=(",", ":")))
+    _slot(env).lists = (host.now(), compile_lists(doc))
+
+
+async def intel(env: Any) -> tuple[PrefixSet, dict[str, Any]]:
+    slot = _slot(env)
+    if slot.intel is None or host.now() - slot.intel[0] > INTEL_TTL_S:
+        raw = await env.CONFIG.get(INTEL_KEY)
+        doc = json.loads(raw) if raw else {}
+        slot.intel = (host.now(), PrefixSet.from_json(doc.get("set", {})), doc)
+    return slot.intel[1], slot.intel[2]
+
+
+async def publish_intel(env: Any, compiled: PrefixSet, summary: list[dict[str, Any]]) -> None:
+    doc = {"version": host.now_ms(), "lists": summary, "set": compiled.to_json()}
+    await env.CONFIG.put(INTEL_KEY, json.dumps(doc, separators=(",", ":")))
+    _slot(env).intel = (host.now(), compiled, doc)
+
+
+async def ip_block(env: Any, ip: str, now_ms: int) -> dict[str, Any] | None:
+    """An exact-address block (automated or manual) still in force, from KV."""
+    raw = await env.CONFIG.get(BLOCK_PREFIX + ip)
+    if not raw:
+        return None
+    entry: dict[str, Any] = json.loads(raw)
+    expires = entry.get("expires_ms")
+    return entry if expires is None or expires > now_ms else None
+
+
+async def project_block(env: Any, block: dict[str, Any], now_ms: int) -> None:
+    """Mirror one ledger entry's effect into KV (only exact-address blocks have a key)."""
+    if block["kind"] != "block" or "/" in block["target"]:
+        return
+    key = BLOCK_PREFIX + block["target"]
+    if not block["active"]:
+        await env.CONFIG.delete(key)
+        return
+    value = json.dumps({k: block[k] for k in ("id", "reason", "source", "expires_ms", "incident")})
+    expires = block.get("expires_ms")
+    if expires is None:
+        await env.CONFIG.put(key, value)
+    else:  # KV's floor is 60 s; the stored expiry keeps shorter blocks exact
+        await env.CONFIG.put(key, value, expirationTtl=max(60, -(-(expires - now_ms) // 1000)))

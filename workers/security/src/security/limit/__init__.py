@@ -1,0 +1,1 @@
+"""Rate limiting: rules, window algorithms, and their state in Durable Object shards."""

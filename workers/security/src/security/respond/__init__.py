@@ -1,0 +1,1 @@
+"""Security events, their correlation into incidents, and the response: blocks and audit."""

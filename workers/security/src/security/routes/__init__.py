@@ -1,0 +1,1 @@
+"""HTTP routes of the security Worker: thin adapters over the modules beside them."""
