@@ -134,22 +134,30 @@ class Sketch:
         return self._max if self._count and not math.isnan(self._max) else None
 
     def quantile(self, q: float) -> float | None:
-        """The value at quantile `q` (0..1, lower rank), or None when the sketch is empty."""
+        """The value at quantile `q` (0..1), or None when the sketch is empty.
+
+        Nearest rank (numpy's `inverted_cdf`): the smallest recorded value with at least
+        `q * count` values at or below it, so the p95 of 20 requests is the 19th fastest.
+        """
         if not 0.0 <= q <= 1.0:
             raise SketchError("quantile must be between 0 and 1")
         if not self._count:
             return None
-        rank = q * (self._count - 1)
+        # The epsilon keeps 0.95 * 100 (= 95.00000000000001) at rank 95.
+        target = max(1, math.ceil(q * self._count - 1e-9))
+        exact = not math.isnan(self._min)
+        if exact and target in (1, self._count):  # the smallest or largest value: known exactly
+            return self._min if target == 1 else self._max
         seen = self._zero
-        if seen > rank:
+        if seen >= target:
             return 0.0
         value = self._max
         for key in sorted(self._bins):
             seen += self._bins[key]
-            if seen > rank:
+            if seen >= target:
                 value = 2.0 * self._gamma**key / (self._gamma + 1.0)
                 break
-        if not math.isnan(self._min):  # exact extremes known: never answer outside them
+        if exact:  # never answer outside the recorded extremes
             value = min(max(value, self._min), self._max)
         return value
 

@@ -12,8 +12,8 @@ from obs_schema.sketch import Sketch, SketchError
 QUANTILES = (0.0, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0)
 
 
-def lower_quantile(ordered: list[float], q: float) -> float:
-    return ordered[int(q * (len(ordered) - 1))]
+def nearest_rank(ordered: list[float], q: float) -> float:
+    return ordered[max(0, math.ceil(q * len(ordered) - 1e-9) - 1)]
 
 
 def distributions() -> dict[str, list[float]]:
@@ -39,7 +39,7 @@ def test_every_quantile_is_within_the_relative_accuracy(
         sketch.add(value)
     ordered = sorted(values)
     for q in QUANTILES:
-        exact, got = lower_quantile(ordered, q), sketch.quantile(q)
+        exact, got = nearest_rank(ordered, q), sketch.quantile(q)
         assert got is not None
         assert abs(got - exact) <= accuracy * exact + 1e-12, (name, q, exact, got)
     assert sketch.count == len(values)
@@ -77,6 +77,15 @@ def test_subtracting_a_prefix_leaves_the_rest() -> None:
     assert total.sum == pytest.approx(300.0)
     with pytest.raises(SketchError, match="not contained"):
         total.subtract(first)
+
+
+def test_small_samples_use_the_nearest_rank() -> None:
+    sketch = Sketch()
+    for value in (10.0, 20.0, 40.0):
+        sketch.add(value)
+    got = [sketch.quantile(q) for q in (0.0, 0.33, 0.34, 0.5, 0.95, 1.0)]
+    assert got == [10.0, pytest.approx(10.0, rel=0.01), pytest.approx(20.0, rel=0.01),
+                   pytest.approx(20.0, rel=0.01), 40.0, 40.0]  # fmt: skip
 
 
 def test_rank_counts_values_at_or_below() -> None:
