@@ -1,8 +1,17 @@
-"""Cloudflare entry point of the logs Worker: the only module that imports `workers`."""
+"""Cloudflare entry point of the logs Worker: the only module that imports `workers`.
+
+The Durable Object classes are thin: each RPC method delegates to the pure cores in
+`logs.store` and `logs.gate`, which the tests drive directly.
+"""
 
 from logs.app import app, schedule
+from logs.archive import Policy, archive_shard
+from logs.gate import GateCore
+from logs.snapshot import snapshot
+from logs.store.shardarchive import ShardArchive
+from logs.store.shardcore import ShardCore
 from obs_schema import host
-from workers import WorkerEntrypoint, asgi, wait_until
+from workers import DurableObject, WorkerEntrypoint, asgi, wait_until
 
 host.install(defer=wait_until)
 
@@ -13,3 +22,44 @@ class Default(WorkerEntrypoint):
 
     async def scheduled(self, controller, env, ctx):
         await schedule.run(controller.cron, self.env, controller.scheduledTime)
+
+    async def snapshot(self):
+        return await snapshot(self.env, host.now_ms())
+
+
+class LogShard(DurableObject):
+    """One (time bucket, slot) of the hot store: SQLite rows, FTS5 index, per-minute stats."""
+
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.core = ShardCore(ctx.storage.sql)
+        self.parts = ShardArchive(ctx.storage.sql)
+
+    async def insert(self, chunks):
+        return self.core.insert(chunks)
+
+    async def search(self, spec):
+        return self.core.search(spec)
+
+    async def trace(self, trace_id, limit):
+        return self.core.trace(trace_id, limit)
+
+    async def stats(self, since_ms, until_ms):
+        return self.core.stats(since_ms, until_ms)
+
+    async def archive(self, now_ms, policy):
+        return await archive_shard(self.parts, self.env.ARCHIVE, Policy.from_dict(policy), now_ms)
+
+    async def counts(self):
+        return self.parts.counts()
+
+
+class AlertGate(DurableObject):
+    """Alert decisions for the whole deployment: burst windows and deduplication."""
+
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.core = GateCore(ctx.storage.sql)
+
+    async def decide(self, groups, now_ms, policy):
+        return self.core.decide(groups, now_ms, policy)

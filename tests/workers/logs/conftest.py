@@ -1,0 +1,55 @@
+"""Fixtures of the logs Worker's tests: the whole stack on a manual clock, or one shard."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from localedge.clock import ManualClock
+from localedge.gateway import Gateway
+from localedge.stack import Stack, StackOptions
+from localedge.storage import DurableObjectStorage
+from tests.workers.logs.helpers import ROOT, T0, TOKENS
+
+# The Worker's package, importable as on Cloudflare (where src/ is the module root).
+sys.path.insert(0, str(ROOT / "workers" / "logs" / "src"))
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+def make_stack(data_dir: Path, clock: ManualClock) -> Stack:
+    return Stack(StackOptions(root=ROOT, data_dir=data_dir, clock=clock, secrets=TOKENS))
+
+
+@pytest.fixture
+async def stack(data_dir: Path, clock: ManualClock) -> AsyncIterator[Stack]:
+    running = make_stack(data_dir, clock)
+    await running.start(run_timers=False)
+    yield running
+    await running.close()
+
+
+@pytest.fixture
+async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=Gateway(stack))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8787") as client:
+        yield client
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> Iterator[DurableObjectStorage]:
+    opened = DurableObjectStorage(tmp_path / "shard.sqlite")
+    yield opened
+    opened.close()

@@ -1,0 +1,34 @@
+"""A stable fingerprint of a message's template: what stays when the variable parts go.
+
+`payment 8812 declined for [email:3f9a1c2e] after 3.2s` and `payment 17 declined for
+[email:0b1c2d3e] after 12s` share the template `payment <*> declined for <*> after <*>s` and
+so one fingerprint: the key for grouping, counting error bursts and deduplicating alerts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+# Variable parts, most specific first: our PII markers, UUIDs, hex numbers and ids, numbers
+# (with units glued on, as in 23ms), quoted strings.
+_VARIABLE = re.compile(
+    r"\[[a-z][a-z0-9_]{0,31}(?::[0-9a-f]{8})?\]"
+    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|0[xX][0-9a-fA-F]+|\b[0-9a-fA-F]*[0-9][0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b(?<=\w{8})"
+    r"|[-+]?[0-9]+(?:[.,:][0-9]+)*"
+    r'|"[^"\n]{0,256}"'
+)
+_SPACES = re.compile(r"\s+")
+MAX_TEMPLATE_CHARS = 512
+
+
+def template(message: str) -> str:
+    """The message with variable parts replaced by `<*>` (Drain's placeholder)."""
+    head = message[:MAX_TEMPLATE_CHARS]
+    return _SPACES.sub(" ", _VARIABLE.sub("<*>", head)).strip()
+
+
+def fingerprint(message: str) -> str:
+    """16 hex digits identifying the template of `message`."""
+    return hashlib.blake2b(template(message).encode(), digest_size=8).hexdigest()

@@ -1,0 +1,1 @@
+"""HTTP routes of the logs Worker (thin: parsing, auth, answers; the logic is elsewhere)."""

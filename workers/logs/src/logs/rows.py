@@ -1,0 +1,103 @@
+"""Stored rows: the column order shared by the Worker (which builds rows) and the shard (which
+stores them), and the JSON records the API answers with.
+
+Rows cross the RPC boundary to a shard as one JSON array per chunk (a shard inserts a chunk
+with one `INSERT ... SELECT FROM json_each(?)`), so the column order is part of the protocol.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from logs.fingerprint import fingerprint
+from logs.intake import Entry
+from obs_schema.scrubbing import Scrubber
+from obs_schema.severity import Level
+from obs_schema.timespec import format_rfc3339
+
+# What the Worker sends: one list per record, in this order.
+TS, RECEIVED, LEVEL, SERVICE, TRACE, SPAN, FINGERPRINT, MESSAGE, ATTRIBUTES, SOURCE, EDGE = range(
+    11
+)
+# What a shard answers: its row id first, then the same columns.
+STORED = ("id", "ts", "received", "level", "service", "trace_id", "span_id", "fingerprint",
+          "message", "attributes", "source", "edge")  # fmt: skip
+LEVEL_NAMES = [level.value for level in Level]
+MAX_CHUNK_BYTES = 1_500_000  # a bound SQL string may be 2 MB on Cloudflare: stay under it
+
+
+def build(entry: Entry, scrubber: Scrubber, received_ms: int, source: str, edge: str) -> list[Any]:
+    """The row of one entry, scrubbed: nothing personal leaves this function."""
+    message = scrubber.scrub_text(entry.message)
+    attributes = (
+        json.dumps(
+            scrubber.scrub_value(entry.attributes), separators=(",", ":"), ensure_ascii=False
+        )
+        if entry.attributes
+        else None
+    )
+    return [
+        entry.ts,
+        received_ms,
+        entry.level,
+        entry.service,
+        entry.trace_id,
+        entry.span_id,
+        fingerprint(message),
+        message,
+        attributes,
+        source,
+        edge,
+    ]
+
+
+def chunks(rows: Sequence[list[Any]]) -> list[str]:
+    """The rows as JSON arrays of at most `MAX_CHUNK_BYTES` each."""
+    out: list[str] = []
+    start, size = 0, 2
+    for index, row in enumerate(rows):
+        row_size = len(row[MESSAGE]) * 2 + len(row[ATTRIBUTES] or "") * 2 + 200
+        if size + row_size > MAX_CHUNK_BYTES and index > start:
+            out.append(_dump(rows[start:index]))
+            start, size = index, 2
+        size += row_size
+    if start < len(rows):
+        out.append(_dump(rows[start:]))
+    return out
+
+
+def _dump(rows: Sequence[list[Any]]) -> str:
+    return json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
+
+
+def record_id(row_id: int, slot: int) -> str:
+    """Global id of a stored record: row id (time-ordered) and slot, as 18 hex digits."""
+    return f"{row_id:016x}{slot:02x}"
+
+
+def parse_record_id(text: str) -> tuple[int, int]:
+    if len(text) != 18:
+        raise ValueError("a record id has 18 hex digits")
+    return int(text[:16], 16), int(text[16:], 16)
+
+
+def to_json(stored: Sequence[Any], slot: int) -> dict[str, Any]:
+    """A stored row as the API answers it."""
+    row = dict(zip(STORED, stored, strict=True))
+    attributes = row["attributes"]
+    return {
+        "id": record_id(row["id"], slot),
+        "timestamp": format_rfc3339(row["ts"] / 1000),
+        "received": format_rfc3339(row["received"] / 1000),
+        "level": LEVEL_NAMES[row["level"]],
+        "service": row["service"],
+        "message": row["message"],
+        "trace_id": row["trace_id"],
+        "span_id": row["span_id"],
+        "attributes": json.loads(attributes) if attributes else {},
+        "fingerprint": row["fingerprint"],
+        "source": row["source"],
+        "edge": row["edge"],
+    }

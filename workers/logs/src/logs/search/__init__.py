@@ -1,0 +1,1 @@
+"""The search language: words, "quoted phrases", AND/OR/NOT, parentheses and prefix*."""

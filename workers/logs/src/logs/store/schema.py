@@ -1,0 +1,73 @@
+"""The SQLite schema of one LogShard Durable Object.
+
+Row ids carry time: `id = ts_ms * 2**20 + n`, so the table's own order is time order. Newest
+first is a backwards walk of the primary key, a time window is a rowid range, and FTS5 (whose
+rowids are these ids) answers "newest 100 matches" by walking its posting lists backwards and
+stopping at 100, with no sort. Partial indexes cover the rare rows the common filters want
+(warnings and worse, errors and worse, records with a trace id, unarchived rows).
+"""
+
+from __future__ import annotations
+
+from logs.store.sqlapi import Sql
+
+ID_SHIFT = 20  # up to 2**20 records per millisecond per shard
+ID_SCALE = 1 << ID_SHIFT
+
+STATEMENTS = (
+    """CREATE TABLE IF NOT EXISTS logs (
+        id INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        received INTEGER NOT NULL,
+        level INTEGER NOT NULL,
+        service TEXT NOT NULL,
+        trace_id TEXT,
+        span_id TEXT,
+        fingerprint TEXT NOT NULL,
+        message TEXT NOT NULL,
+        attributes TEXT,
+        source TEXT NOT NULL,
+        edge TEXT NOT NULL,
+        batch INTEGER
+    )""",
+    "CREATE INDEX IF NOT EXISTS logs_service ON logs (service, id)",
+    "CREATE INDEX IF NOT EXISTS logs_trace ON logs (trace_id, id) WHERE trace_id IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS logs_warning ON logs (id) WHERE level >= 4",
+    "CREATE INDEX IF NOT EXISTS logs_error ON logs (id) WHERE level >= 5",
+    "CREATE INDEX IF NOT EXISTS logs_unarchived ON logs (id) WHERE batch IS NULL",
+    # External content: the index keeps no second copy of the text.
+    """CREATE VIRTUAL TABLE IF NOT EXISTS logs_fts USING fts5 (
+        message, attributes, content = 'logs', content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2'
+    )""",
+    """CREATE TRIGGER IF NOT EXISTS logs_fts_insert AFTER INSERT ON logs BEGIN
+        INSERT INTO logs_fts (rowid, message, attributes)
+        VALUES (new.id, new.message, new.attributes);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS logs_fts_delete AFTER DELETE ON logs BEGIN
+        INSERT INTO logs_fts (logs_fts, rowid, message, attributes)
+        VALUES ('delete', old.id, old.message, old.attributes);
+    END""",
+    # Counts per minute, level and service: stats and snapshots without scanning records.
+    """CREATE TABLE IF NOT EXISTS stats (
+        minute INTEGER NOT NULL, level INTEGER NOT NULL, service TEXT NOT NULL,
+        count INTEGER NOT NULL, PRIMARY KEY (minute, level, service)
+    ) WITHOUT ROWID""",
+    # Archive parts: rows of one hour, written to R2 as one object each.
+    """CREATE TABLE IF NOT EXISTS batches (
+        id INTEGER PRIMARY KEY, hour INTEGER NOT NULL, rows INTEGER NOT NULL,
+        lo INTEGER, hi INTEGER, uploaded INTEGER NOT NULL DEFAULT 0, object TEXT
+    )""",
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+)
+
+COLUMNS = (
+    "id, ts, received, level, service, trace_id, span_id, fingerprint, message, attributes, "
+    "source, edge"
+)
+
+
+def create(sql: Sql) -> None:
+    """Create what is missing (idempotent: every instance runs it once)."""
+    for statement in STATEMENTS:
+        sql.exec(statement)

@@ -1,0 +1,69 @@
+"""A search spec (plain dict, as it crosses RPC) to one parameterised SQL statement.
+
+User text never becomes SQL: the full-text expression, services, trace id and attribute
+values are bound parameters; attribute keys become JSON paths, also bound. Spec keys:
+`lo`/`hi` (row id bounds, `hi` exclusive), `match` (an FTS5 expression built by
+`logs.search.fts`), `min_level`, `services`, `trace_id`, `attrs` (`[[key, [values...]], ...]`),
+`limit`, `ascending`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from logs.store.schema import COLUMNS
+
+_L_COLUMNS = ", ".join(f"l.{name.strip()}" for name in COLUMNS.split(","))
+
+
+def search_sql(spec: dict[str, Any]) -> tuple[str, list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if spec.get("match"):
+        source = "logs_fts JOIN logs AS l ON l.id = logs_fts.rowid"
+        order_key = "logs_fts.rowid"
+        where.append("logs_fts MATCH ?")
+        params.append(spec["match"])
+    else:
+        source, order_key = "logs AS l", "l.id"
+    where += [f"{order_key} >= ?", f"{order_key} < ?"]
+    params += [int(spec["lo"]), int(spec["hi"])]
+    _level(spec.get("min_level", 0), where, params)
+    services = spec.get("services") or []
+    if services:
+        where.append(f"l.service IN ({', '.join('?' * len(services))})")
+        params += services
+    if spec.get("trace_id"):
+        where.append("l.trace_id = ?")
+        params.append(spec["trace_id"])
+    for key, values in spec.get("attrs") or []:
+        where.append(
+            "CAST(coalesce(json_extract(l.attributes, ?), json_extract(l.attributes, ?)) AS TEXT)"
+            f" IN ({', '.join('?' * len(values))})"
+        )
+        params += [json_path([key]), json_path(key.split(".")), *values]
+    direction = "ASC" if spec.get("ascending") else "DESC"
+    # Only constants and placeholders are spliced in; every value is bound.
+    query = (
+        f"SELECT {_L_COLUMNS} FROM {source} WHERE {' AND '.join(where)} "  # noqa: S608
+        f"ORDER BY {order_key} {direction} LIMIT ?"
+    )
+    params.append(int(spec["limit"]))
+    return query, params
+
+
+def _level(minimum: int, where: list[str], params: list[Any]) -> None:
+    if minimum <= 0:
+        return
+    # The literal term lets SQLite use the partial index of the same WHERE.
+    if minimum >= 5:
+        where.append("l.level >= 5")
+    elif minimum >= 4:
+        where.append("l.level >= 4")
+    where.append("l.level >= ?")
+    params.append(minimum)
+
+
+def json_path(parts: list[str]) -> str:
+    """`$."http"."route"`: every label quoted, so dots and brackets in keys stay literal."""
+    return "$" + "".join(f'."{part}"' for part in parts)
