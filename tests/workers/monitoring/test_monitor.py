@@ -201,3 +201,75 @@ async def test_slow_answers_degrade_and_recover_with_a_warning(
     assert [a["status"] for a in mine(alerts, "search")] == ["firing", "resolved"]
     check = (await http.get("/monitoring/checks/search", headers=READ)).json()
     assert check["state"]["status"] == "up"
+
+
+@pytest.mark.anyio
+async def test_undelivered_alerts_wait_in_the_outbox_and_go_out_on_the_next_run(
+    stack: Stack, http: httpx.AsyncClient, target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    received: list[dict[str, Any]] = []
+    module = stack.worker("obs-alerting").module
+
+    class Flaky(module.Default):  # type: ignore[misc, name-defined]
+        calls = 0
+
+        async def receive_alerts(self, events: list[dict[str, Any]]) -> dict[str, Any]:
+            Flaky.calls += 1
+            if Flaky.calls == 1:
+                raise RuntimeError("alerting is deploying")
+            received.extend(events)
+            return {"accepted": len(events), "rejected": []}
+
+    monkeypatch.setattr(module, "Default", Flaky)
+    target.status = 500
+    await create(http, type="http", id="api", name="API", url=target.url, confirmations=1)
+    await stack.advance(0)
+    check = (await http.get("/monitoring/checks/api", headers=READ)).json()
+    assert check["state"]["pending_alerts"] == 1 and received == []
+    await stack.advance(60)
+    assert [(a["name"], a["starts_at"]) for a in received] == [("CheckDown", at(0))]
+
+
+@pytest.mark.anyio
+async def test_the_cron_re_arms_a_monitor_whose_alarm_went_missing(
+    stack: Stack, http: httpx.AsyncClient, target: Target
+) -> None:
+    await create(http, type="http", id="api", name="API", url=target.url)
+    await stack.advance(0)
+    namespace = stack.durable[("obs-monitoring", "Monitor")]
+    monitor_id = namespace.idFromName("api").toString()
+    stack.scheduler.cancel(f"alarm:obs-monitoring:Monitor:{monitor_id}")  # the alarm is lost
+    namespace._residents[monitor_id].storage.store_alarm(None)
+    await stack.advance(150)  # the 60 s and 120 s runs are missed; the sweep at 151 s is not
+    assert [r[0] for r in await results(http, "api")] == [at(0)]
+    await stack.advance(30)  # the 180 s cron finds it 120 s late and runs it at once
+    assert [r[0] for r in await results(http, "api")] == [at(0), at(180)]
+    await stack.advance(60)
+    assert [r[0] for r in await results(http, "api")][-1] == at(240)  # back on its grid
+
+
+@pytest.mark.anyio
+async def test_checks_results_and_incidents_survive_a_restart(
+    stack: Stack, http: httpx.AsyncClient, target: Target, tmp_path: Any
+) -> None:
+    from localedge.clock import ManualClock
+    from localedge.gateway import Gateway
+    from localedge.stack import StackOptions
+    from tests.workers.monitoring.support import ROOT, TOKENS
+
+    target.status = 500
+    await create(http, type="http", id="api", name="API", url=target.url, confirmations=1)
+    await stack.advance(60)
+    await stack.close()
+    clock = ManualClock(START + 60)
+    again = Stack(StackOptions(root=ROOT, data_dir=tmp_path / "data", clock=clock, secrets=TOKENS))
+    await again.start(run_timers=False)
+    try:
+        transport = httpx.ASGITransport(app=Gateway(again))
+        async with httpx.AsyncClient(transport=transport, base_url="http://local") as client:
+            await again.advance(60)  # the persisted alarm fires at 120 s
+            assert [r[0] for r in await results(client, "api")] == [at(0), at(60), at(120)]
+            incidents = (await client.get("/monitoring/incidents", headers=READ)).json()
+            assert [i["started_at"] for i in incidents["incidents"]] == [at(0)]
+    finally:
+        await again.close()
