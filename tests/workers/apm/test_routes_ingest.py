@@ -40,7 +40,9 @@ class Server:
         # The SDK stamps spans with the real time: the manual clock starts there too.
         clock = ManualClock(time.time())
         stack = Stack(StackOptions(root=tree, data_dir=data, clock=clock, secrets=TOKENS))
-        config = uvicorn.Config(Gateway(stack), host="127.0.0.1", port=0, log_level="warning")
+        config = uvicorn.Config(
+            Gateway(stack), host="127.0.0.1", port=0, log_level="warning", ws="none"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -27,8 +27,21 @@ _COMMAS = re.compile(r"\s*,\s*")
 _OPERATION = re.compile(r"^\s*(\w+)")
 
 
+_CACHE: dict[str, str] = {}
+CACHE_SIZE = 4096  # parameterised statements repeat: most lookups are hits
+
+
 def fingerprint(statement: str) -> str:
     """The normalised text of `statement` (see the module docstring)."""
+    found = _CACHE.get(statement)
+    if found is None:
+        if len(_CACHE) >= CACHE_SIZE:
+            _CACHE.clear()
+        found = _CACHE[statement] = _normalise(statement)
+    return found
+
+
+def _normalise(statement: str) -> str:
     text = _COMMENTS.sub(" ", statement[:MAX_STATEMENT_CHARS])
     text = _STRINGS.sub("?", text)
     text = _quote_free_lower(text)

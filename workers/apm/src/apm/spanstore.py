@@ -23,7 +23,10 @@ SCHEMA = (
     " route TEXT NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,"
     " status INTEGER NOT NULL, error INTEGER NOT NULL, fingerprint TEXT NOT NULL,"
     " db_system TEXT NOT NULL, resource_id TEXT NOT NULL, attributes TEXT NOT NULL,"
-    " extra TEXT NOT NULL, PRIMARY KEY (trace_id, span_id)) WITHOUT ROWID",
+    " extra TEXT NOT NULL)",
+    # A rowid table: rows append in arrival order and only this small index takes the random
+    # trace ids (a WITHOUT ROWID table would move whole rows on every page split).
+    "CREATE UNIQUE INDEX IF NOT EXISTS spans_by_id ON spans (trace_id, span_id)",
     "CREATE TABLE IF NOT EXISTS resources (id TEXT PRIMARY KEY, attributes TEXT NOT NULL)"
     " WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS traces (trace_id TEXT PRIMARY KEY, start_ns INTEGER NOT NULL,"
@@ -58,7 +61,9 @@ _TRACES = (
     " root_service = excluded.root_service, root_name = excluded.root_name,"
     " root_route = excluded.root_route, updated_ms = excluded.updated_ms"
 )
-# Cross-service parent -> child pairs where either side is new (`?1`: [[trace, span], ...]).
+# Cross-service parent -> child pairs completed by this chunk: a new child (`?1` lists the new
+# [trace, span] ids) under any parent, or an older child (rowid before `?2`, the chunk's first)
+# whose parent just arrived. Each older child is visited once per chunk, not once per new span.
 _EDGES = (
     "SELECT p.service AS caller, c.service AS callee, c.start_ns, c.end_ns, c.error, c.trace_id,"
     " c.span_id FROM json_each(?1) AS n"
@@ -67,11 +72,9 @@ _EDGES = (
     " WHERE c.parent_id != '' AND p.service != c.service"
     " UNION ALL"
     " SELECT p.service, c.service, c.start_ns, c.end_ns, c.error, c.trace_id, c.span_id"
-    " FROM json_each(?1) AS n"
-    " JOIN spans AS p ON p.trace_id = n.value->>0 AND p.span_id = n.value->>1"
-    " JOIN spans AS c ON c.trace_id = p.trace_id AND c.parent_id = p.span_id"
-    " WHERE p.service != c.service AND c.trace_id || c.span_id NOT IN"
-    " (SELECT (value->>0) || (value->>1) FROM json_each(?1))"
+    " FROM spans AS c JOIN spans AS p ON p.trace_id = c.trace_id AND p.span_id = c.parent_id"
+    " WHERE c.trace_id IN (SELECT value->>0 FROM json_each(?1)) AND c.rowid < ?2"
+    " AND p.rowid >= ?2 AND c.parent_id != '' AND p.service != c.service"
 )
 _REPEATS = (
     "INSERT OR REPLACE INTO repeats (trace_id, fingerprint, db_system, service, count,"
@@ -107,6 +110,7 @@ class SpanStore:
         edges: list[list[Any]] = []
         duplicates = 0
         for rows, ids, count in chunks:
+            first = self.sql.exec("SELECT coalesce(max(rowid), 0) + 1 AS r FROM spans").one()["r"]
             inserted = self.sql.exec(_INSERT, rows).toArray()
             keys = ids  # the usual case: every row was new
             if len(inserted) != count:
@@ -115,7 +119,7 @@ class SpanStore:
                 new.extend(row["trace_id"] + row["span_id"] for row in inserted)
             self.sql.exec(_TRACES, ids, now_ms)
             self.sql.exec(_REPEATS, ids, REPEAT_FLOOR)
-            edges.extend(list(row.values()) for row in self.sql.exec(_EDGES, keys))
+            edges.extend(list(row.values()) for row in self.sql.exec(_EDGES, keys, first))
         dropped = self._drop_late_spans_of_dropped_traces([ids for _, ids, _ in chunks])
         return {"duplicates": duplicates, "new": new, "edges": edges, "dropped": dropped}
 
