@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import gzip
 import json
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -21,12 +22,12 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from prometheus_client.parser import text_string_to_metric_families
 
 from localedge.clock import ManualClock
 from localedge.gateway import Gateway
 from localedge.stack import Stack, StackOptions
-
-from .conftest import INGEST, READ, START, TOKENS, start_stack
+from tests.workers.apm.conftest import INGEST, READ, START, TOKENS, start_stack
 
 TRACE = "5b8efff798038103d269b633813fc60c"
 NS = 1_000_000_000
@@ -273,3 +274,19 @@ async def test_acknowledged_spans_survive_a_restart(tree: Path, tmp_path: Path) 
     assert trace["span_count"] == 1
     assert summary["routes"][0]["errors"] == 1
     assert json.dumps(summary["routes"][0]["route"]) == '"/api/users"'
+
+
+@pytest.mark.anyio
+async def test_span_outcomes_are_counted_in_the_workers_metrics(
+    http: httpx.AsyncClient, promtool: str
+) -> None:
+    await http.post("/apm/spans", json=[native("a" * 16), {"bad": 1}], headers=INGEST)
+    await http.post("/apm/spans", json=[native("a" * 16)], headers=INGEST)
+    text = (await http.get("/apm/metrics")).text
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    samples = {s.labels["outcome"]: s.value for s in families["apm_spans_received"].samples}
+    assert samples == {"stored": 1.0, "duplicate": 1.0, "rejected": 1.0}
+    lint = subprocess.run(
+        [promtool, "check", "metrics"], input=text, capture_output=True, text=True
+    )
+    assert lint.returncode == 0, lint.stdout

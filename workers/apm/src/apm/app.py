@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from apm import jobs, routes_config, routes_ingest, routes_query
 from obs_schema.app import Probe, WorkerSpec, create_app
+from obs_schema.metrics import Counter
 from obs_schema.schedule import Schedule
 
 SPEC = WorkerSpec(
@@ -15,6 +16,13 @@ SPEC = WorkerSpec(
 )
 
 app = create_app(SPEC)
+# Per isolate, like every series of /apm/metrics: stored, duplicate (exporter retries), rejected.
+app.state.spans_total = Counter(
+    "apm_spans_received_total",
+    "Spans received by the apm Worker, by outcome.",
+    ("outcome",),
+    registry=app.state.registry,
+)
 app.include_router(routes_ingest.router)
 app.include_router(routes_query.router)
 app.include_router(routes_config.router)

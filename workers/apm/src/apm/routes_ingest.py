@@ -63,7 +63,15 @@ async def otlp_traces(request: Request) -> Response:
         return reply
     for _ in outcome.too_large:
         decoded.reject("span", "larger than 1 MB once stored")
+    _count(request, outcome.accepted, outcome.duplicates, decoded.rejected)
     return Response(traces.answer(kind, decoded), status_code=200, media_type=kind)
+
+
+def _count(request: Request, stored: int, duplicates: int, rejected: int) -> None:
+    counter = request.app.state.spans_total
+    for outcome, amount in (("stored", stored), ("duplicate", duplicates), ("rejected", rejected)):
+        if amount:
+            counter.labels(outcome=outcome).inc(amount)
 
 
 def _status(kind: str, http_status: int, code: int, message: str) -> Response:
@@ -107,6 +115,7 @@ async def native_spans(request: Request) -> JSONResponse:
         raise Unprocessable(message, details=rejected[:100])
     outcome = await ingest(request.scope["env"], spans, host.now_ms())
     rejected += [{"index": i, "error": "larger than 1 MB once stored"} for i in outcome.too_large]
+    _count(request, outcome.accepted, outcome.duplicates, len(rejected))
     return JSONResponse(
         {"accepted": outcome.accepted, "duplicates": outcome.duplicates, "rejected": rejected}
     )
