@@ -20,6 +20,13 @@ _TOOLS = (
     r"paros|webscarab|sqlninja|bsqlbf|brutus|fimap|joomscan|droopescan|cmsmap|"
     r"morfeus|zmeu|jorgee|l9scan|leakix|censysinspect|expanse|netcraft|httprobe|"
     r"nuclei|xray|struts-pwn|masscan|pangolin|absinthe|blackwidow|crimscanner|"
+    r"dotdotpwn|grendel-scan|n-stealth|nsauditor|pmafind|sql power injector|webshag|"
+    r"webvulnscan|webbandit|voideye|sysscan|detectify|fuzz faster u fool|cisco-torch|mysqloit|"
+    r"fhscan|gootkit|\.nasl|security scan|this is an exploit|xmlrpc exploit|email extractor|"
+    r"bfac|cgichk|inspath|datacha0s|toata dragostea|s\.t\.a\.l\.k\.e\.r\.|"
+    r"webtrends security analyzer|springenwerk|internet ninja|teh forest lobster|"
+    r"autogetcontent|domino hunter|core-project/|floodgate|f-secure radar|uil2pn|"
+    r"^user-agent:|prog\.customcrawler|whcc/|get-minimal|bilbo|metis|jaascois|"
     r"mozilla/4\.0 \(compatible; msie 6\.0; windows nt 5\.1\)$"
 )
 _AUTOMATION = (

@@ -23,7 +23,9 @@ _UNIX = (
 )
 # What follows a real command: end of value, another separator, an option, a path, a
 # variable, an address or a quote; "; find out more" is prose, "; find / -name" is not.
-_ARGS = r"(?:\s*(?:$|[;|&`)\n#'\"<>])|\s+(?:-{1,2}\w|/|\\|\$|~|\.{1,2}/|\d|'|\"|[a-z]:\\|%\w+%))"
+_ARGS = r"(?:\s*(?:$|[;|&`)\n#<>])|\s+(?:-{1,2}\w|/|\\|\$|~|\.{1,2}/|\d|'|\"|[a-z]:\\|%\w+%))"
+
+_NOT_AGENT = ("path", "query", "name", "body", "cookie", "header", "header.referer")
 
 RULES = RuleSet(
     T,
@@ -32,14 +34,23 @@ RULES = RuleSet(
             "cmdi-separator-command",
             T,
             "Shell separator followed by a command: ;id, |cat /etc/passwd, && whoami",
-            rf"(?:[;|`\n]|&&?|\|\||\$\(|%0a)\s*(?:\{{\s*)?(?:/(?:usr/)?s?bin/)?{_UNIX}\b{_ARGS}",
-            triggers=";|&`\n$%",
+            rf"(?:[;|`\n]|&&?|\|\||\$\()\s*(?:\{{\s*)?(?:/(?:usr/)?s?bin/)?{_UNIX}\b{_ARGS}",
+            triggers=";|&`\n$",
+            locations=_NOT_AGENT,
+        ),
+        regex_rule(
+            "cmdi-agent-command",
+            T,
+            "Command chained into a User-Agent (';' separates product tokens there, so not ';')",
+            rf"(?:[|`\n]|&&|\|\||\$\()\s*(?:/(?:usr/)?s?bin/)?{_UNIX}\b{_ARGS}",
+            triggers="|&`\n$",
+            locations=("header.user-agent",),
         ),
         regex_rule(
             "cmdi-command-substitution",
             T,
             "Command substitution: $(...) or `...` running a command",
-            rf"\$\(\s*(?:/(?:usr/)?s?bin/)?{_UNIX}\b|`\s*(?:/(?:usr/)?s?bin/)?{_UNIX}\b[^`]*`?",
+            rf"\$\(\s*(?:/(?:usr/)?s?bin/)?{_UNIX}\b|`\s*(?:/(?:usr/)?s?bin/)?{_UNIX}\b[^`\n]{{0,80}}`",
             triggers="$`",
         ),
         regex_rule(
@@ -47,8 +58,8 @@ RULES = RuleSet(
             T,
             "Shell evasions: ${IFS}, $IFS$9, {cat,/etc/passwd}, quotes inside a command name",
             r"\$\{?ifs\}?|\$\{\w*[:#%/]|\{\s*(?:cat|ls|id|wget|curl|nc|bash|sh|ping),[^}]*\}|"
-            r"\b(?:c['\"\\]+a['\"\\]*t|w['\"\\]+h['\"\\]*o['\"\\]*a['\"\\]*m['\"\\]*i|"
-            r"i['\"\\]+d)\b|\$@|\\\s*\n",
+            r"\b(?:c['\"\\]+a['\"\\]*t|w['\"\\]+h['\"\\]*o['\"\\]*a['\"\\]*m['\"\\]*i)\b|"
+            r"\$@|\\\s*\n",
             triggers="$}'\"\\",
         ),
         regex_rule(
@@ -83,7 +94,7 @@ RULES = RuleSet(
             r"create_function|call_user_func(?:_array)?|preg_replace|include|require|"
             r"include_once|require_once|file_get_contents|phpinfo|base64_decode|runtime\s*\.\s*"
             r"getruntime|processbuilder|child_process|subprocess\s*\.\s*\w+|os\s*\.\s*"
-            r"(?:system|popen|exec\w*)|__import__)\s*\(\s*(?:['\"`$)]|\w+\s*\()",
+            r"(?:system|popen|exec\w*)|__import__)\s*\(\s*(?:['\"`$]|\w+\s*\()",
             triggers="(",
             score=ERROR,
         ),
@@ -96,6 +107,24 @@ RULES = RuleSet(
             triggers="'\"`",
         ),
         regex_rule(
+            "cmdi-separator-call",
+            T,
+            "Separator then a script call that ends or probes execution: ;exit(md5(...));//",
+            r"(?:^|[;|&`])\s*(?:exit|die|system|eval|passthru|shell_exec|phpinfo|print_r|"
+            r"var_dump|md5|sleep|usleep|assert)\s*\(\s*(?:\w+\s*\(|['\"`$]|\d|\))",
+            triggers=";|&`",
+        ),
+        regex_rule(
+            "cmdi-script-source",
+            T,
+            "Server-side code smuggled in a value: <?php, base64 of <?php, Perl and Ruby exec",
+            r"<\?(?:php|=)|data:[^,]{0,40};base64,pd9w|@\{\[\s*(?:system|exec|`)|"
+            r"%x[({\[]|\bkernel\s*\.\s*(?:exec|system|spawn|exit|open)\s*\(|"
+            r"\bio\s*\.\s*popen\s*\(|\bsystem\s*\(?\s*['\"`](?:[^'\"`]*\s)?(?:ls|cat|id|touch|rm|"
+            r"wget|curl|nc|bash|sh|whoami|uname|ping)\b",
+            triggers="?;@%(.'\"`",
+        ),
+        regex_rule(
             "cmdi-leading-command",
             T,
             "A value that is itself a command with typical arguments: `cat /etc/passwd`",
@@ -103,6 +132,16 @@ RULES = RuleSet(
             r"\s+(?:-\w+\s+)*(?:/|\d+\s*$|https?://)",
             score=ERROR,
             paranoia=2,
+        ),
+        regex_rule(
+            "cmdi-shell-variable",
+            T,
+            "Shell variable or argument injection: $USER, ${HOME}, --upload-pack, --post-file",
+            r"(?:^|[\s;|&=])\$\{?(?:user|home|path|shell|pwd|ifs|ld_preload|hostname|uid|"
+            r"oldpwd|bash_env|env)\}?(?:$|[\s;|&/])|^-{1,2}(?:version|help|exec|output|config|"
+            r"upload-pack|post-file|use-askpass|checkpoint-action|to-command|eval)\b",
+            triggers="$-",
+            score=WARNING,
         ),
         regex_rule(
             "cmdi-windows-env",

@@ -20,7 +20,7 @@ MAX_ROUNDS = 4  # three layers of encoding is already more than any real client 
 MAX_CHARS = 8192  # rules see at most this much of one value; the cost stays bounded
 
 _PERCENT_U = re.compile(r"%u([0-9a-fA-F]{4})")
-_JS_ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u\{?([0-9a-fA-F]{4,6})\}?|([0-7]{3}))")
+_JS_ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u\{?([0-9a-fA-F]{4,6})\}?)")
 _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{2,6})\s?")
 # Overlong UTF-8 encodings of '.', '/', '\\' that old decoders accepted (CVE-2000-0884 style).
 _OVERLONG = {
@@ -35,6 +35,20 @@ _OVERLONG = {
     "%c1%af": "/",
 }
 _OVERLONG_RE = re.compile("|".join(re.escape(k) for k in _OVERLONG), re.IGNORECASE)
+# Characters that some decoders (IIS "best fit", lax Unicode handling) read as '/' or '\\'
+# but that NFKC leaves alone.
+_SLASHES = str.maketrans(
+    {
+        "\u2215": "/",
+        "\u2044": "/",
+        "\u29f8": "/",
+        "\uefc8": "/",
+        "\uf025": "/",
+        "\u2216": "\\",
+        "\u29f5": "\\",
+        "\u29f9": "\\",
+    }
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 _SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
@@ -80,7 +94,7 @@ def fold(text: str) -> str:
 
     Line breaks survive (as one `\\n`): to a shell a newline separates commands.
     """
-    folded = unicodedata.normalize("NFKC", text)
+    folded = unicodedata.normalize("NFKC", text).translate(_SLASHES)
     folded = _CONTROL.sub("", folded).lower()
     folded = _BLANKS.sub(" ", folded)
     return _LINE_BREAKS.sub("\n", folded).strip()
@@ -114,12 +128,12 @@ def _kept(match: re.Match[str]) -> bool:
 
 
 def _js_char(match: re.Match[str]) -> str:
-    hex2, uni, octal = match.groups()
-    code = int(hex2, 16) if hex2 else int(uni, 16) if uni else int(octal, 8)
+    hex2, uni = match.groups()
+    code = int(hex2, 16) if hex2 else int(uni, 16)
     return chr(code) if code <= 0x10FFFF else match.group(0)
 
 
 def _css_char(match: re.Match[str]) -> str:
     # Only ASCII results: `\3c` is `<` to a CSS parser, while `C:\dev\badd` stays a path.
     code = int(match.group(1), 16)
-    return chr(code) if 0 < code < 0x80 else match.group(0)
+    return chr(code) if 0x20 <= code < 0x7F else match.group(0)

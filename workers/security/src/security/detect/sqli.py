@@ -26,17 +26,23 @@ _QUOTES = re.compile(r"['\"`]")
 
 
 def _unbalanced_quote_then_comment(views: Views) -> tuple[int, int, str] | None:
-    """`admin'--`: a literal closed early (an odd quote) and the rest commented out.
-
-    A quote closing a balanced literal (`x = 'a'  # note`) is code, not an injection.
+    """`admin'--`: a literal closed early (an odd quote right after a value) and the rest
+    commented out. Code and prose are not: `x = 'a'  # note` closes a balanced literal,
+    `'--verbose'` opens one, and `"Wow!" -- Tolkien` follows punctuation.
     """
     text = views.text
     if "'" not in text and '"' not in text and "`" not in text:
         return None
     for found in _COMMENT_AFTER_QUOTE.finditer(text):
-        quote = text[found.start()]
-        if text.count(quote, 0, found.start() + 1) % 2 == 1:
-            return found.start(), found.end(), "text"
+        at = found.start()
+        quote = text[at]
+        before = text[at - 1] if at else ""
+        if before and not (before.isalnum() or before in ")_"):
+            continue
+        if quote in text[found.end() : found.end() + 16]:
+            continue  # the quote closes right after: a literal like '--no-x'
+        if text.count(quote, 0, at + 1) % 2 == 1:
+            return at, found.end(), "text"
     return None
 
 
@@ -69,10 +75,38 @@ RULES = RuleSet(
         regex_rule(
             "sqli-subselect",
             T,
-            "Sub-select inside an expression: =(SELECT, AND (SELECT, IN (SELECT",
-            r"(?:[=<>(,]|\b(?:and|or|in|exists|not|rlike|like)\b)\s*\(\s*select\b",
+            "Sub-select inside an expression: =(SELECT, AND (SELECT, IN (SELECT, ' (SELECT",
+            r"(?:[=<>(,'\"`]|\b(?:and|or|in|exists|not|rlike|like|then|else)\b)\s*\(\s*select\b|"
+            r"\(\s*select\s+(?:count\s*\(\s*\*\s*\)|top\s+\d|\d+\s+from|\*\s+from)",
             view="sql",
             triggers="(",
+        ),
+        regex_rule(
+            "sqli-conditional-literals",
+            T,
+            "Conditional function over a comparison of literals: ELT(1=2,1), IIF(3=4,1,1/0)",
+            r"\b(?:make_set|elt|iif|if|nullif|ifnull|case\s+when|choose|decode)\s*\(?\s*\(?\s*"
+            r"-?\d+\s*(?:=|<>|!=|>|<)\s*-?\d+\s*[,)]",
+            view="sql",
+            triggers="(",
+        ),
+        regex_rule(
+            "sqli-grouped-comparison",
+            T,
+            "A parenthesised comparison of two numbers used as a value: (3826=7985)*1",
+            r"\(\s*-?\d+\s*(?:=|<>|!=)\s*-?\d+\s*\)\s*(?:[*+/-]|\band\b|\bor\b|--|#|$)",
+            view="sql",
+            triggers="(",
+            score=ERROR,
+        ),
+        regex_rule(
+            "sqli-identifier-tautology",
+            T,
+            "Quote broken out of, then OR/AND an identifier compared: ' or a=a, ' or user like '%",
+            r"(?:['\"`)]|^)\s*(?:\bor\b|\band\b|\|\||&&)\s+([a-z_][\w.]{0,30})\s*(?:=\s*\1\b|"
+            r"\blike\s+['\"]%|(?:=|<>|!=|\blike\b)\s*['\"]?\s*(?:--|#|$))",
+            view="sql",
+            triggers="'\"`)",
         ),
         regex_rule(
             "sqli-stacked",
@@ -83,7 +117,8 @@ RULES = RuleSet(
             r"declare\s+@|create\s+(?:table|user|database|procedure|function)|"
             r"alter\s+(?:table|user|database)|truncate\s+table|"
             r"select\b.{0,120}?\b(?:from|sleep|pg_sleep|benchmark|version|user|char)\b|"
-            r"waitfor\b|grant\b|revoke\b|backup\s+database|load\s+data|copy\s+\w+\s+from|"
+            r"select\s+\*|waitfor\b|grant\b|revoke\b|backup\s+database|load\s+data|"
+            r"copy\s+\w+\s+from|"
             r"if\s*\(|begin\b|call\s+\w+)",
             view="sql",
             triggers=";",
@@ -94,7 +129,9 @@ RULES = RuleSet(
             "Time-based oracle: SLEEP, BENCHMARK, PG_SLEEP, WAITFOR DELAY, DBMS_PIPE",
             r"(?:\b(?:sleep|pg_sleep|benchmark|sys\.dbms_lock\.sleep|dbms_lock\.sleep)\s*\(\s*"
             r"(?:\d|\(|[a-z@])|\bwaitfor\s+(?:delay|time)\s+['\"]|"
-            r"\bdbms_pipe\.receive_message\s*\(|\brandomblob\s*\(\s*\d{5,})",
+            r"\bdbms_pipe\.receive_message\s*\(|\brandomblob\s*\(\s*\d{5,}|"
+            r"\bgenerate_series\s*\(\s*\d+\s*,\s*\d{5,}|\bregexp_substring\s*\(\s*repeat\s*\(|"
+            r"\brepeat\s*\([^)]{0,80},\s*\d{6,}\s*\))",
             view="sql",
             triggers="(w",
         ),
@@ -118,7 +155,9 @@ RULES = RuleSet(
             r"\b(?:information_schema|mysql\.(?:user|db)|pg_(?:catalog|shadow|user|database)|"
             r"sqlite_(?:master|schema|temp_master)|sys(?:objects|columns|comments|users|"
             r"databases|logins)|master\.\.\w+|all_tables|user_tables|all_tab_columns|"
-            r"msysaccessobjects|msysobjects|rdb\$\w+|xp_(?:cmdshell|regread|dirtree|"
+            r"msysaccessobjects|msysobjects|rdb\$\w+|sysibm\.\w+|sysmaster:\w+|"
+            r"domain\.(?:domains|columns|tables)|utl_http\.request|utl_inaddr|"
+            r"xp_(?:cmdshell|regread|dirtree|"
             r"fileexist|servicecontrol)|sp_(?:executesql|oacreate|makewebtask|password|"
             r"addlogin|configure))\b|@@(?:version|datadir|hostname|basedir|servername|"
             r"identity|spid|language)\b",
@@ -169,7 +208,7 @@ RULES = RuleSet(
             T,
             "Quote broken out of then AND/OR an identifier or function",
             r"['\"`]\s*\)*\s*(?:\b(?:and|or|xor|rlike|regexp|div)\b|\|\||&&)\s+"
-            r"(?:\(?\s*(?:select|sleep|benchmark|if|case|exists|not|ascii|substr\w*|mid|"
+            r"(?:\(?\s*(?:select|sleep|benchmark|if|case|ascii|substr\w*|mid|"
             r"length|ord|char|updatexml|extractvalue|\d+)\b)",
             view="sql",
             triggers="'\"`",

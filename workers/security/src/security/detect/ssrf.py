@@ -32,7 +32,7 @@ _DANGEROUS_SCHEMES = (
 
 
 def _authority_host(authority: str) -> str:
-    host = authority.rsplit("@", 1)[-1]
+    host = authority.rsplit("@", 1)[-1].split("!", 1)[0]  # jar:http://host!/entry
     if host.startswith("["):
         return host[: host.find("]") + 1] if "]" in host else host
     return host.split(":", 1)[0]

@@ -72,6 +72,14 @@ RULES = RuleSet(
             score=ERROR,
         ),
         regex_rule(
+            "lfi-hex-separator",
+            T,
+            "Dots and separators spelt as hex literals: ..0x2f, 0x2e0x2e0x5c",
+            r"(?:\.\.|0x2e0x2e)(?:0x2f|0x5c)",
+            view="compact",
+            triggers="x",
+        ),
+        regex_rule(
             "lfi-encoded-separator",
             T,
             "Separator still encoded after decoding: %2f, %5c, %c0%af layered past a proxy",

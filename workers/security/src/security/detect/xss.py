@@ -46,6 +46,13 @@ RULES = RuleSet(
             triggers="'\"`",
         ),
         regex_rule(
+            "xss-handler-attribute",
+            T,
+            'Event-handler attribute with code, injected into a tag: onfocus="alert(1)"',
+            rf"(?:^|[\s\"'/]){_HANDLERS}\s*=\s*[\"'`]?[^\"'`<>]{{0,80}}?[(`\[]",
+            triggers="=",
+        ),
+        regex_rule(
             "xss-script-url",
             T,
             "javascript:, vbscript: or livescript: URL with code after it",
@@ -75,7 +82,8 @@ RULES = RuleSet(
             T,
             "Element that loads or runs active content: iframe, object, embed, applet, base, meta",
             r"<\s*(?:iframe|frame|frameset|object|embed|applet|base|meta|isindex|xss|"
-            r"svg|math|xml|import|link|style|form|template|portal)\b[^<]{0,200}?"
+            r"svg|math|xml|import|link|style|form|template|portal|plaintext|xmp|listing|"
+            r"noembed|noframes|keygen)\b[^<]{0,200}?"
             r"(?:>|/|\s(?:src|href|data|action|code|content|http-equiv|srcdoc|xlink:href|"
             r"style|rel)\b)",
             triggers="<",
