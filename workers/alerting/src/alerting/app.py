@@ -1,7 +1,16 @@
-"""The alerting Worker's ASGI app: shared scaffolding plus this Worker's routes."""
+"""The alerting Worker's ASGI app: shared scaffolding plus this Worker's routes.
+
+Routers are included in an order that makes fixed paths (`/alerts/silences`, `/alerts/config`)
+win over the catch-all `/alerts/{fingerprint}`.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from alerting import evaluator
+from alerting.api import alerts, incidents, intake, settings, silences
+from alerting.telemetry import AlertingMetrics
 from obs_schema.app import Probe, WorkerSpec, create_app
 from obs_schema.schedule import Schedule
 
@@ -14,4 +23,18 @@ SPEC = WorkerSpec(
 )
 
 app = create_app(SPEC)
+metrics = AlertingMetrics(app.state.registry)
 schedule = Schedule()
+
+app.include_router(intake.router(metrics))
+app.include_router(silences.router())
+app.include_router(settings.router(metrics))
+app.include_router(incidents.router())
+app.include_router(alerts.links_router())
+app.include_router(alerts.router(metrics))
+app.include_router(alerts.item_router())
+
+
+@schedule.job("* * * * *")
+async def evaluate_rules(env: Any, scheduled_ms: int) -> None:
+    await evaluator.cycle(env, scheduled_ms, metrics)

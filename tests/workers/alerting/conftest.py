@@ -1,0 +1,59 @@
+"""Fixtures for the alerting Worker: the whole stack on a manual clock, HTTP into it, and real
+local HTTP receivers standing in for Slack, PagerDuty, the email and SMS APIs and webhooks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from localedge.clock import ManualClock
+from localedge.gateway import Gateway
+from localedge.stack import Stack, StackOptions
+from tests.receiver import Receiver, receiver
+from tests.workers.alerting.support import ROOT, START, TOKENS
+
+
+@pytest.fixture
+def hook() -> Iterator[Receiver]:
+    with receiver() as state:
+        yield state
+
+
+@pytest.fixture
+def pager() -> Iterator[Receiver]:
+    with receiver() as state:
+        yield state
+
+
+@pytest.fixture
+def chat() -> Iterator[Receiver]:
+    with receiver() as state:
+        yield state
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+async def stack(data_dir: Path, clock: ManualClock) -> AsyncIterator[Stack]:
+    running = Stack(StackOptions(root=ROOT, data_dir=data_dir, clock=clock, secrets=TOKENS))
+    await running.start(run_timers=False)
+    yield running
+    await running.close()
+
+
+@pytest.fixture
+async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=Gateway(stack))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8787") as client:
+        yield client
