@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from obs_schema import host
+from obs_schema.scrubbing import Scrubber, ScrubConfig
 from security import policy as policies
-from security.detect.engine import Detector, Scrub
+from security.detect.engine import Detector
 from security.respond.prefixes import PrefixSet
 
 POLICY_TTL_S = 10.0
@@ -23,6 +24,9 @@ INTEL_TTL_S = 60.0
 LISTS_KEY = "security:lists"
 INTEL_KEY = "security:intel"
 BLOCK_PREFIX = "security:block:"
+# The logs Worker's scrubbing key: the same personal value gets the same marker in logs and
+# in security evidence, so an operator can follow it across both without seeing it.
+SCRUB_KEY_KV = "logs:scrub-key"
 
 
 @dataclass
@@ -50,14 +54,6 @@ class _Cached:
 
 
 _by_kv: dict[int, _Cached] = {}
-_scrub: Scrub | None = None
-
-
-def install_scrubber(scrub: Scrub) -> None:
-    """Evidence passes through this before it leaves the detector (PII scrubbing)."""
-    global _scrub
-    _scrub = scrub
-    _by_kv.clear()
 
 
 def _slot(env: Any) -> _Cached:
@@ -76,22 +72,31 @@ async def current(env: Any) -> tuple[policies.Policy, Detector]:
         if slot.policy is not None and slot.policy[1] == policy:
             slot.policy = (host.now(), policy, slot.policy[2])
         else:
-            slot.policy = (host.now(), policy, _detector(policy))
+            slot.policy = (host.now(), policy, await _detector(env, policy))
     return slot.policy[1], slot.policy[2]
 
 
 async def save_policy(env: Any, policy: policies.Policy) -> policies.Policy:
     await env.CONFIG.put(policies.KV_KEY, policies.dumps(policy))
-    _slot(env).policy = (host.now(), policy, _detector(policy))
+    _slot(env).policy = (host.now(), policy, await _detector(env, policy))
     return policy
 
 
-def _detector(policy: policies.Policy) -> Detector:
+async def _detector(env: Any, policy: policies.Policy) -> Detector:
     detection = policy.detection
-    kwargs: dict[str, Any] = {"paranoia": detection.paranoia, "disabled": detection.disabled_rules}
-    if _scrub is not None:
-        kwargs["scrub"] = _scrub
-    return Detector(**kwargs)
+    scrubber = Scrubber(ScrubConfig(key=await _scrub_key(env), ip_mode="keep"))
+    # IPs stay: in evidence they are attack targets (SSRF), and the source is a field anyway.
+    return Detector(
+        paranoia=detection.paranoia, disabled=detection.disabled_rules, scrub=scrubber.scrub_text
+    )
+
+
+async def _scrub_key(env: Any) -> bytes:
+    secret = getattr(env, "OBS_SCRUB_KEY", None)
+    if isinstance(secret, str) and secret:
+        return secret.encode()
+    stored = await env.CONFIG.get(SCRUB_KEY_KV)
+    return str(stored).encode() if stored else b""
 
 
 async def lists(env: Any) -> Lists:

@@ -37,7 +37,7 @@ async def respond(
             alerts.append(_alert(incident, blocked))
             telemetry.incidents.labels(action="alert").inc()
     if alerts:
-        host.defer(_deliver(env, alerts))
+        host.defer(_deliver(env, alerts, telemetry))
     return blocks
 
 
@@ -84,6 +84,9 @@ def _alert(incident: dict[str, Any], blocked: dict[str, Any] | None) -> AlertEve
     )
 
 
-async def _deliver(env: Any, alerts: list[AlertEvent]) -> None:
-    if not await alertsink.send_alerts(env, alerts):
-        log.warning("security alerts not delivered: %s", alertsink.stats.last_error)
+async def _deliver(env: Any, alerts: list[AlertEvent], telemetry: Telemetry) -> None:
+    if await alertsink.send_alerts(env, alerts):
+        telemetry.alerts.labels(result="delivered").inc(len(alerts))
+        return
+    telemetry.alerts.labels(result="failed").inc(len(alerts))
+    log.warning("security alerts not delivered: %s", alertsink.stats.last_error)

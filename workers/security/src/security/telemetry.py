@@ -69,6 +69,12 @@ class Telemetry:
             ("action",),
             registry=registry,
         )
+        self.alerts = Counter(
+            "security_alerts_total",
+            "Incident alerts sent to the alerting Worker, by result.",
+            ("result",),
+            registry=registry,
+        )
         self.blocks_created = Counter(
             "security_blocks_created_total",
             "Blocks and allows created, by source (auto, manual).",
