@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from apm import archive
 from localedge.clock import ManualClock
 from localedge.stack import Stack
 from tests.workers.apm.conftest import ADMIN, READ, START, received_alerts
@@ -115,6 +116,23 @@ async def test_old_spans_move_to_r2_and_stay_readable_until_retention(
     assert (await bucket.list(prefix="spans/"))["objects"] == []
     gone = await http.get(f"/apm/traces/{7:032x}", headers=READ)
     assert gone.status_code == 404
+
+
+@pytest.mark.anyio
+async def test_every_archive_batch_gets_its_own_object(
+    http: httpx.AsyncClient, stack: Stack, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(archive, "BATCH_TRACES", 1)
+    same_shard = [t * 8 for t in range(1, 4)]  # ids ending ...8, ...16, ...24: one span shard
+    await send(http, [span(t, t) for t in same_shard])
+    clock.set(START + DAY + HOUR)
+    await stack.trigger_cron("17 * * * *")
+    objects = (await stack.worker("obs-apm").env.ARCHIVE.list(prefix="spans/"))["objects"]
+    fetched = [
+        (await http.get(f"/apm/traces/{t:032x}", headers=READ)).json()["archived"]
+        for t in same_shard
+    ]
+    assert len(objects) == 3 and fetched == [True, True, True]
 
 
 @pytest.mark.anyio

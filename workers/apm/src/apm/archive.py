@@ -1,13 +1,14 @@
-"""Raw spans past the hot period go to R2 as gzip NDJSON, one object per shard, hour and run.
+"""Raw spans past the hot period go to R2 as gzip NDJSON, one object per shard, hour and batch.
 
-Keys: `spans/YYYY/MM/DD/HH/shard-<n>-<run ms>.ndjson.gz`, the hour being the trace's start. The
-trace index row keeps the key, so `GET /apm/traces/{id}` still answers for an archived trace
-(from R2) until the archive retention drops both. Old days are deleted by prefix.
+Keys: `spans/YYYY/MM/DD/HH/shard-<n>-<run ms>-<batch digest>.ndjson.gz`, the hour being the
+trace's start. The trace index row keeps the key, so `GET /apm/traces/{id}` still answers for an
+archived trace (from R2) until the archive retention drops both. Old days go by prefix.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from apm.spanstore import SpanStore
 NS_PER_MS = 1_000_000
 HOT_MS = 24 * 3600 * 1000
 ARCHIVE_DAYS = 30
-BATCH_TRACES = 2000
+BATCH_TRACES = 500  # bounded memory per event (128 MB isolates)
 PURGE_LOOKBACK_DAYS = 7  # also sweep days a missed run would have left behind
 
 
@@ -40,7 +41,11 @@ async def archive(store: SpanStore, bucket: Any, shard: int, now_ms: int) -> dic
         groups.setdefault(hour_prefix(starts[row["trace_id"]]), []).append(row)
     keys: dict[str, str] = {}
     for prefix, group in groups.items():
-        key = f"{prefix}shard-{shard}-{now_ms}.ndjson.gz"
+        # One object per batch: a digest of its trace ids keeps one run's batches apart.
+        digest = hashlib.sha1(usedforsecurity=False)
+        for trace_id in sorted({row["trace_id"] for row in group}):
+            digest.update(trace_id.encode())
+        key = f"{prefix}shard-{shard}-{now_ms}-{digest.hexdigest()[:16]}.ndjson.gz"
         spans = [row for row in group if "span_id" in row]
         body = "".join(json.dumps(row, separators=(",", ":")) + "\n" for row in spans)
         await bucket.put(

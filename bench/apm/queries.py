@@ -1,0 +1,167 @@
+"""Trace fetch at 1,000,000 stored spans and /apm/summary over 24 h of 50 services x 20 routes.
+
+    .venv/bin/python -m bench.apm.queries [--spans 1000000] [--fetches 300] [--summaries 30]
+
+Data is generated through the shard API, not over HTTP: spans through `apm.ingest.ingest`
+(the code path behind `/v1/traces`, minus decoding) into the span shards, and per-minute
+sketches (3 requests per route per minute, lognormal latencies) through `StatsShard.record`
+into the stats shards, with the minute rollup run after each simulated hour as the cron would.
+Then a real server process is started on that data and queried over loopback HTTP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.apm.server import READ, ROOT, TOKENS, Server, header, percentile
+from localedge.clock import ManualClock
+from localedge.stack import Stack, StackOptions
+from obs_schema.otlp.traces import TraceSpan
+from obs_schema.sketch import Sketch
+
+SERVICES, ROUTES, PER_MINUTE = 50, 20, 3
+SPANS_PER_TRACE = 10
+STATEMENTS = [f"SELECT * FROM t{s} WHERE id = ?" for s in range(SPANS_PER_TRACE)]  # noqa: S608
+
+
+def traces(count: int, now_ns: int, rng: random.Random) -> tuple[list[TraceSpan], list[str]]:
+    spans, ids = [], []
+    for _ in range(count):
+        trace_id, root = os.urandom(16).hex(), os.urandom(8).hex()
+        start = now_ns - rng.randrange(20 * 3600 * 10**9)
+        service = f"svc-{rng.randrange(SERVICES):02d}"
+        ids.append(trace_id)
+        for s in range(SPANS_PER_TRACE):
+            span_id = root if s == 0 else os.urandom(8).hex()
+            attributes: dict[str, Any] = (
+                {"http.route": f"/r{rng.randrange(ROUTES)}", "http.request.method": "GET"}
+                if s == 0
+                else {"db.system": "postgresql", "db.statement": STATEMENTS[s]}
+            )
+            spans.append(
+                TraceSpan(
+                    trace_id,
+                    span_id,
+                    "" if s == 0 else root,
+                    "op",
+                    2 if s == 0 else 3,
+                    service if s < 5 else "db-proxy",
+                    start + s * 1000,
+                    start + s * 1000 + rng.randrange(1, 50) * 10**6,
+                    0,
+                    "",
+                    attributes,
+                    resource={"service.name": service},
+                )
+            )
+    return spans, ids
+
+
+async def populate(data: Path, spans: int, now: float) -> list[str]:
+    stack = Stack(StackOptions(root=ROOT, data_dir=data, clock=ManualClock(now), secrets=TOKENS))
+    await stack.start(run_timers=False)  # loads the Worker: its package is importable from here
+    from apm.ingest import ingest
+    from apm.sharding import STATS_SHARDS, stats_shard, stats_stub
+
+    env = stack.worker("obs-apm").env
+    rng = random.Random(1)
+    sample: list[str] = []
+    started = time.perf_counter()
+    for _ in range(spans // (100 * SPANS_PER_TRACE)):
+        batch, ids = traces(100, int(now * 1e9), rng)
+        await ingest(env, batch, int(now * 1000))
+        sample.extend(ids[:2])
+    print(f"stored {spans:,} spans through the shard API in {time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()
+    now_minute = int(now // 60)
+    first = now_minute - 24 * 60
+    for minute in range(first, now_minute + 1):
+        per_shard: dict[int, list[dict[str, Any]]] = {}
+        for s in range(SERVICES):
+            for r in range(ROUTES):
+                sketch = Sketch()
+                for _ in range(PER_MINUTE):
+                    sketch.add(rng.lognormvariate(3.5, 0.8))
+                entry = {"kind": "route", "a": f"svc-{s:02d}", "b": f"/r{r}", "minute": minute,
+                         "errors": int(rng.random() < 0.02), "sketch": sketch.to_bytes(),
+                         "examples": []}  # fmt: skip
+                per_shard.setdefault(stats_shard("route", entry["a"]), []).append(entry)
+        for shard, entries in per_shard.items():
+            await stats_stub(env, shard).record(entries)
+        if minute % 60 == 59:
+            for shard in range(STATS_SHARDS):
+                await stats_stub(env, shard).rollup(minute + 1)
+    for shard in range(STATS_SHARDS):
+        await stats_stub(env, shard).rollup(now_minute)
+    print(
+        f"stored 24 h of minute sketches for {SERVICES * ROUTES} routes "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
+    await stack.close()
+    return sample
+
+
+def timed(
+    client: httpx.Client, path: str, count: int, params: dict[str, str] | None = None
+) -> list[float]:
+    out = []
+    for i in range(count):
+        started = time.perf_counter()
+        reply = client.get(path.format(i=i), params=params)
+        out.append((time.perf_counter() - started) * 1000)
+        assert reply.status_code == 200, reply.text[:200]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--spans", type=int, default=1_000_000)
+    parser.add_argument("--fetches", type=int, default=300)
+    parser.add_argument("--summaries", type=int, default=30)
+    args = parser.parse_args()
+    print(header())
+    print(f"load average before: {os.getloadavg()[0]:.1f}")
+    now = time.time()
+    with tempfile.TemporaryDirectory() as tmp:
+        sample = asyncio.run(populate(Path(tmp), args.spans, now))
+        rng = random.Random(2)
+        with (
+            Server(Path(tmp)) as server,
+            httpx.Client(base_url=server.url, headers=READ, timeout=120) as client,
+        ):
+            picks = [rng.choice(sample) for _ in range(args.fetches + 16)]
+            timed(client, "/apm/traces/" + picks[0], 1)
+            for trace_id in picks[:16]:  # open every shard once
+                client.get(f"/apm/traces/{trace_id}")
+            fetch = []
+            for trace_id in picks[16:]:
+                fetch += timed(client, f"/apm/traces/{trace_id}", 1)
+            body = client.get("/apm/summary", params={"since": "24h"}).json()
+            summary = timed(client, "/apm/summary", args.summaries, {"since": "24h"})
+            hour = timed(client, "/apm/summary", max(3, args.summaries // 10), {"since": "1h"})
+    print(f"summary rows: {len(body['routes'])} routes, resolution {body['resolution']}")
+    print("| query | stored | n | p50 ms | p95 ms | target |")
+    print("|---|---|---|---|---|---|")
+    rows = [
+        ("GET /apm/traces/{id} (10 spans)", f"{args.spans:,} spans", fetch, "p95 <= 10 ms"),
+        ("GET /apm/summary?since=24h", "1000 routes x 1440 min", summary, "p95 <= 50 ms"),
+        ("GET /apm/summary?since=1h", "1000 routes x 61 min", hour, "(no target)"),
+    ]
+    for name, stored, values, target in rows:
+        print(
+            f"| {name} | {stored} | {len(values)} | {percentile(values, 0.5):.1f} | "
+            f"{percentile(values, 0.95):.1f} | {target} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
