@@ -35,6 +35,8 @@ SCHEMA = (
     " updated_ms INTEGER NOT NULL, decision INTEGER, archive TEXT) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS traces_by_start ON traces (start_ns)",
     "CREATE INDEX IF NOT EXISTS traces_pending ON traces (updated_ms) WHERE decision IS NULL",
+    # Ingest asks "is any trace dropped?" on every batch: answered from this index, not a scan.
+    "CREATE INDEX IF NOT EXISTS traces_dropped ON traces (trace_id) WHERE decision = 0",
     "CREATE TABLE IF NOT EXISTS repeats (trace_id TEXT NOT NULL, fingerprint TEXT NOT NULL,"
     " db_system TEXT NOT NULL, service TEXT NOT NULL, count INTEGER NOT NULL,"
     " total_ns INTEGER NOT NULL, start_ns INTEGER NOT NULL,"
