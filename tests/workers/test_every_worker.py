@@ -28,17 +28,22 @@ WORKERS = {
 READ = {"authorization": "Bearer r-tok"}
 
 
-@pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    running = Stack(
-        StackOptions(root=ROOT, data_dir=tmp_path / "data", clock=ManualClock(), secrets=TOKENS)
-    )
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    # One stack for the module: these tests only read, and starting six Workers is not free.
+    data = tmp_path_factory.mktemp("every-worker")
+    running = Stack(StackOptions(root=ROOT, data_dir=data, clock=ManualClock(), secrets=TOKENS))
     await running.start(run_timers=False)
     yield running
     await running.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=Gateway(stack))
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8787") as client:
@@ -100,6 +105,7 @@ async def test_openapi_and_docs_are_served_under_the_prefix(
         ("POST", "/no-such-route", b"x" * (16 * 1024 * 1024 + 1), 413, "payload_too_large"),
         ("POST", "/health", b"\x1f\x8bnot really gzip", 400, "bad_request"),
     ],
+    ids=["unknown-route", "wrong-method", "oversized-body", "corrupt-gzip"],
 )
 @pytest.mark.anyio
 async def test_bad_requests_get_the_json_error_model(
