@@ -85,7 +85,9 @@ def _chunks(shard: _Shard, outcome: Outcome) -> Any:
 def _fitting(shard: _Shard, start: int, end: int, outcome: Outcome) -> Any:
     text = json.dumps(shard.rows[start:end], separators=(",", ":"))
     if len(text) <= MAX_CHUNK_BYTES:
-        yield [text, json.dumps(shard.ids[start:end]), end - start]
+        ids = shard.ids[start:end]
+        databases = any(row[2] for row in ids)
+        yield [text, json.dumps(ids, separators=(",", ":")), end - start, databases]
     elif end - start > 1:
         middle = (start + end) // 2
         yield from _fitting(shard, start, middle, outcome)

@@ -97,7 +97,7 @@ class SpanStore:
     def insert(
         self, chunks: list[list[Any]], resources: list[list[str]], now_ms: int
     ) -> dict[str, Any]:
-        """Store `[rows_json, ids_json, count]` chunks (`ids`: `[trace, span, is_db]` rows).
+        """Store `[rows_json, ids_json, count, has_db]` chunks (`ids`: `[trace, span, is_db]`).
 
         Answers how many rows were already stored (exporter retries), the `trace+span` ids
         that were new when some were not, and the cross-service edges the new rows completed.
@@ -111,7 +111,7 @@ class SpanStore:
         new: list[str] = []
         edges: list[list[Any]] = []
         duplicates = 0
-        for rows, ids, count in chunks:
+        for rows, ids, count, databases in chunks:
             first = self.sql.exec("SELECT coalesce(max(rowid), 0) + 1 AS r FROM spans").one()["r"]
             inserted = self.sql.exec(_INSERT, rows).toArray()
             keys = ids  # the usual case: every row was new
@@ -120,9 +120,10 @@ class SpanStore:
                 keys = json.dumps([[row["trace_id"], row["span_id"]] for row in inserted])
                 new.extend(row["trace_id"] + row["span_id"] for row in inserted)
             self.sql.exec(_TRACES, ids, now_ms)
-            self.sql.exec(_REPEATS, ids, REPEAT_FLOOR)
+            if databases:  # only chunks with database spans can hold N+1 repeats
+                self.sql.exec(_REPEATS, ids, REPEAT_FLOOR)
             edges.extend(list(row.values()) for row in self.sql.exec(_EDGES, keys, first))
-        dropped = self._drop_late_spans_of_dropped_traces([ids for _, ids, _ in chunks])
+        dropped = self._drop_late_spans_of_dropped_traces([chunk[1] for chunk in chunks])
         return {"duplicates": duplicates, "new": new, "edges": edges, "dropped": dropped}
 
     def _drop_late_spans_of_dropped_traces(self, chunks: list[str]) -> int:
