@@ -2,8 +2,8 @@
 
 All of it lives in the CONFIG KV namespace (read-mostly, replicated to the edge) and is cached
 per isolate for a few seconds, as KV reads are themselves eventually consistent. Writes made
-through this isolate refresh its cache at once. The cache is keyed by the KV binding object,
-so two stacks in one process (tests) never see each other's state.
+through this isolate refresh its cache at once. One isolate serves one deployment, so the cache
+is module state (the local runtime loads a fresh copy of this package for every stack).
 """
 
 from __future__ import annotations
@@ -47,21 +47,17 @@ class Lists:
 
 @dataclass
 class _Cached:
-    kv: Any
     policy: tuple[float, policies.Policy, Detector] | None = None
     lists: tuple[float, Lists] | None = None
     intel: tuple[float, PrefixSet, dict[str, Any]] | None = None
 
 
-_by_kv: dict[int, _Cached] = {}
+_cache = _Cached()
 
 
 def _slot(env: Any) -> _Cached:
-    kv = env.CONFIG
-    slot = _by_kv.get(id(kv))
-    if slot is None or slot.kv is not kv:
-        slot = _by_kv[id(kv)] = _Cached(kv)
-    return slot
+    # Bindings may arrive wrapped per request (timing proxies): never key on their identity.
+    return _cache
 
 
 async def current(env: Any) -> tuple[policies.Policy, Detector]:
