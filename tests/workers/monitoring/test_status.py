@@ -88,6 +88,10 @@ async def test_the_summary_gathers_every_worker_tolerating_missing_snapshots(
     await stack.advance(60)
     fresh = (await http.get("/monitoring/summary", headers=READ)).json()
     assert fresh["generated_at"] == "2026-03-02T00:01:00.000Z"
+    metrics = (await http.get("/monitoring/metrics")).text
+    assert 'monitoring_checks{status="up"} 8' in metrics
+    assert "monitoring_open_incidents 0" in metrics
+    assert "monitoring_uptime_24h_ratio 1" in metrics
 
 
 @pytest.mark.anyio

@@ -37,6 +37,20 @@ CREATE INDEX IF NOT EXISTS incidents_started ON incidents (started_ms);
 CREATE INDEX IF NOT EXISTS incidents_check ON incidents (check_id, started_ms)
 """
 MAX_PAGE = 500
+# One query for checks with their board entry (no query per check).
+_WITH_BOARD = (
+    "SELECT checks.*, board.doc AS board FROM checks LEFT JOIN board ON board.id = checks.id"
+)
+
+
+def _record(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "spec": json.loads(row["spec"]),
+        "source": row["source"],
+        "created_ms": row["created_ms"],
+        "updated_ms": row["updated_ms"],
+        "board": json.loads(row["board"]) if row["board"] else None,
+    }
 
 
 class RegistryCore:
@@ -89,12 +103,12 @@ class RegistryCore:
         return True
 
     def get(self, check_id: str) -> dict[str, Any] | None:
-        row = self._row(check_id)
-        return None if row is None else self._record(row)
+        rows = self.sql.exec(f"{_WITH_BOARD} WHERE checks.id = ?", check_id).toArray()
+        return _record(rows[0]) if rows else None
 
     def all(self) -> list[dict[str, Any]]:
-        rows = self.sql.exec("SELECT * FROM checks ORDER BY id").toArray()
-        return [self._record(row) for row in rows]
+        rows = self.sql.exec(f"{_WITH_BOARD} ORDER BY checks.id").toArray()
+        return [_record(row) for row in rows]
 
     def by_token(self, token_hash: str) -> str | None:
         rows = self.sql.exec("SELECT id FROM checks WHERE token_hash = ?", token_hash).toArray()
@@ -103,16 +117,6 @@ class RegistryCore:
     def _row(self, check_id: str) -> dict[str, Any] | None:
         rows = self.sql.exec("SELECT * FROM checks WHERE id = ?", check_id).toArray()
         return rows[0] if rows else None
-
-    def _record(self, row: dict[str, Any]) -> dict[str, Any]:
-        board = self.sql.exec("SELECT doc FROM board WHERE id = ?", row["id"]).toArray()
-        return {
-            "spec": json.loads(row["spec"]),
-            "source": row["source"],
-            "created_ms": row["created_ms"],
-            "updated_ms": row["updated_ms"],
-            "board": json.loads(board[0]["doc"]) if board else None,
-        }
 
     # --- reports from monitors --------------------------------------------------------------
     def report(self, check_id: str, report: dict[str, Any]) -> bool:
@@ -191,6 +195,29 @@ class RegistryCore:
             incidents=[Incident(r["started_ms"], r["ended_ms"]) for r in rows],
             maintenance=maintenance.parse_all(spec.get("maintenance")),
         )
+
+    def histories(self, since_ms: int) -> dict[str, tuple[dict[str, Any], History]]:
+        """Every check with its history of incidents overlapping `[since_ms, now)`, in two
+        queries (the status page and the snapshot read every check each time)."""
+        incidents: dict[str, list[Incident]] = {}
+        rows = self.sql.exec(
+            "SELECT check_id, started_ms, ended_ms FROM incidents "
+            "WHERE ended_ms IS NULL OR ended_ms >= ? ORDER BY started_ms",
+            since_ms,
+        ).toArray()
+        for row in rows:
+            found = Incident(row["started_ms"], row["ended_ms"])
+            incidents.setdefault(row["check_id"], []).append(found)
+        result = {}
+        for record in self.all():
+            spec = record["spec"]
+            history = History(
+                created_ms=int(record["created_ms"]),
+                incidents=incidents.get(spec["id"], []),
+                maintenance=maintenance.parse_all(spec.get("maintenance")),
+            )
+            result[spec["id"]] = (record, history)
+        return result
 
     def open_incidents(self) -> int:
         row = self.sql.exec("SELECT count(*) AS n FROM incidents WHERE ended_ms IS NULL").one()

@@ -18,34 +18,30 @@ def uptime(
     core: RegistryCore, check_ids: list[str] | None, windows: dict[str, int], now: int
 ) -> dict[str, Any]:
     """Per check and overall uptime for each named window (label -> ms)."""
-    records = [r for r in core.all() if check_ids is None or r["spec"]["id"] in check_ids]
     rows: list[dict[str, Any]] = []
     per_window: dict[str, list[Availability]] = {label: [] for label in windows}
-    for record in records:
-        history = core.history(record["spec"]["id"])
-        assert history is not None
+    for check_id, (record, history) in core.histories(now - max(windows.values())).items():
+        if check_ids is not None and check_id not in check_ids:
+            continue
         figures = {}
         for label, span in windows.items():
             availability = history.trailing(span, now)
             per_window[label].append(availability)
             figures[label] = availability.to_dict()
-        rows.append(
-            {"id": record["spec"]["id"], "name": record["spec"]["name"], "windows": figures}
-        )
+        rows.append({"id": check_id, "name": record["spec"]["name"], "windows": figures})
     overall = {label: combined(parts) for label, parts in per_window.items()}
     return {"checks": rows, "overall_uptime_pct": overall}
 
 
 def snapshot(core: RegistryCore, now: int) -> dict[str, Any]:
     """The MonitoringSnapshot contract (obs_schema.snapshots)."""
-    records = core.all()
-    statuses = [(r.get("board") or {}).get("status") for r in records]
-    day = [h.trailing(DAY_MS, now) for r in records if (h := core.history(r["spec"]["id"]))]
+    checks = core.histories(now - DAY_MS).values()
+    statuses = [(record.get("board") or {}).get("status") for record, _ in checks]
     return {
-        "checks": len(records),
+        "checks": len(statuses),
         "down": statuses.count("down"),
         "open_incidents": core.open_incidents(),
-        "uptime_24h": combined(day),
+        "uptime_24h": combined([history.trailing(DAY_MS, now) for _, history in checks]),
     }
 
 
@@ -62,12 +58,11 @@ def _display(board: dict[str, Any] | None, enabled: bool) -> str:
 def status_page(core: RegistryCore, now: int) -> dict[str, Any]:
     """Public status: components, 90 daily bars, open and recent incidents. Nothing internal
     (no URLs, no errors, no private checks)."""
-    public = [r for r in core.all() if r["spec"].get("public", True)]
+    every = core.histories(now - STATUS_DAYS * DAY_MS).values()
+    public = [(r, h) for r, h in every if r["spec"].get("public", True)]
     components = []
-    for record in public:
+    for record, history in public:
         spec = record["spec"]
-        history = core.history(spec["id"])
-        assert history is not None
         bars = [
             {"date": views.when(day.start_ms)[:10], "uptime_pct": day.uptime_pct,  # type: ignore[index]
              "downtime_s": day.downtime_ms / 1000, "incidents": day.incidents}
@@ -81,7 +76,7 @@ def status_page(core: RegistryCore, now: int) -> dict[str, Any]:
             "uptime_90d_pct": history.trailing(STATUS_DAYS * DAY_MS, now).uptime_pct,
             "days": bars,
         })  # fmt: skip
-    names = {r["spec"]["id"]: r["spec"]["name"] for r in public}
+    names = {r["spec"]["id"]: r["spec"]["name"] for r, _ in public}
     page = core.incidents(
         check_id=None, state=None, since=now - RECENT_INCIDENT_DAYS * DAY_MS, until=now + 1,
         limit=100, before=None,
