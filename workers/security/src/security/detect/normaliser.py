@@ -51,7 +51,7 @@ _SLASHES = str.maketrans(
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 _SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
-_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+_LINE_BREAKS = re.compile(r"[^\S\r\n]*[\r\n]+\s*")
 _BLANKS = re.compile(r"[^\S\r\n]+|[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _SQL_COMMENT = re.compile(r"/\*!?\d{0,6}(.*?)(?:\*/|$)", re.DOTALL)
 _SQL_LINE_COMMENT = re.compile(r"(?:--|#)[^\n]*")
@@ -97,7 +97,7 @@ def fold(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).translate(_SLASHES)
     folded = _CONTROL.sub("", folded).lower()
     folded = _BLANKS.sub(" ", folded)
-    return _LINE_BREAKS.sub("\n", folded).strip()
+    return _LINE_BREAKS.sub("\n", folded).strip(" ")  # an edge newline may be a separator
 
 
 def strip_sql_comments(text: str) -> str:

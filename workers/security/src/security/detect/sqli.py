@@ -19,7 +19,8 @@ _LIT = (
     r"(?:'[^']{0,40}(?:'|$)|\"[^\"]{0,40}(?:\"|$)|-?\d+(?:\.\d+)?|[a-z_]{1,30}\(\s*\)|"
     r"null|true|false)"
 )
-_OP = r"(?:=|==|<=>|<>|!=|>=?|<=?|\blike\b|\brlike\b|\bregexp\b|\bis\b(?:\s+not)?|\bin\b)"
+# No bare < or >: "5 < 10 and 20 > 15" is prose; boolean probes compare with = (or LIKE...).
+_OP = r"(?:=|==|<=>|<>|!=|\blike\b|\brlike\b|\bregexp\b|\bis\b(?:\s+not)?|\bin\b)"
 _BREAK = r"(?:^|['\"`)\d]|\b)"
 _COMMENT_AFTER_QUOTE = re.compile(r"['\"`]\s*\)*\s*(?:--|#|/\*|;\s*(?:--|#|$))")
 _QUOTES = re.compile(r"['\"`]")
@@ -167,7 +168,7 @@ RULES = RuleSet(
             "sqli-comment-after-quote",
             T,
             "Quote closed then the rest commented out: admin'--, ')#",
-            r"['\"`]\s*\)*\s*(?:--|#|/\*)",
+            r"(?<=[\w)])['\"`]\s*\)*\s*(?:--|#|/\*)",
             view="text",
             paranoia=1,
             triggers="'\"`",

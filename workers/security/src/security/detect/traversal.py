@@ -4,7 +4,7 @@ that only an attacker asks a web application for.
 
 from __future__ import annotations
 
-from security.detect.rules import ERROR, WARNING, RuleSet, regex_rule
+from security.detect.rules import ERROR, NOTICE, RuleSet, regex_rule
 
 T = "path_traversal"
 
@@ -26,7 +26,7 @@ RULES = RuleSet(
             r"(?:^|[=/\\:])\.{2,}[;:]?[/\\]|[/\\]\.{2,}(?:$|[/\\;?#])",
             view="compact",
             triggers=".",
-            score=WARNING,
+            score=NOTICE,  # `../README.md` is also an ordinary relative link
         ),
         regex_rule(
             "lfi-sensitive-file",

@@ -71,14 +71,14 @@ def _counter_retry(state: CounterState, elapsed: int, limit: int, window_ms: int
     room = limit - cost - state.current  # what the previous window's share must fall to
     if room >= 0 and state.previous > 0:
         # previous * (window - t) / window <= room  =>  t >= window * (1 - room / previous)
-        at = math.ceil(window_ms * (1 - room / state.previous))
+        at = -(-window_ms * (state.previous - room) // state.previous)  # exact ceil
         if at < window_ms:
             return max(1, at - elapsed)
     # Next window: the current count becomes the decaying previous one.
     room_next = limit - cost
     if state.current <= room_next:
         return window_ms - elapsed
-    at_next = math.ceil(window_ms * (1 - room_next / state.current))
+    at_next = -(-window_ms * (state.current - room_next) // state.current)
     return window_ms - elapsed + at_next
 
 
