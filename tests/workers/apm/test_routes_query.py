@@ -61,6 +61,7 @@ async def test_summary_percentiles_and_apdex_come_from_the_merged_sketch(
         "p95_ms": round(sketch.quantile(0.95) or 0, 3),
         "p99_ms": round(sketch.quantile(0.99) or 0, 3),
         "avg_ms": 995.0,
+        "total_ms": 99500.0,
         "apdex": round((satisfied + tolerating / 2) / 100, 4),
     }
     body = reply.json()

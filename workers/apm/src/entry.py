@@ -68,6 +68,9 @@ class StatsShard(DurableObject):
     async def totals(self, kind, start, end, hourly, a):
         return self.core.totals(kind, start, end, hourly, a)
 
+    async def describe(self, kind, start, end, hourly, a, apdex_t):
+        return self.core.describe(kind, start, end, hourly, a, apdex_t)
+
     async def series(self, kind, a, b, start, end, step, hourly):
         return self.core.series(kind, a, b, start, end, step, hourly)
 

@@ -31,6 +31,22 @@ async def totals(env: Any, kind: str, win: Window, a: str | None = None) -> Tota
     return merged
 
 
+async def described(
+    env: Any, kind: str, win: Window, a: str | None = None, apdex_t: float | None = None
+) -> tuple[list[list[Any]], list[list[Any]]]:
+    """`[a, b, numbers]` per key and `[a, numbers]` per group, computed in the stats shards."""
+    shards = [stats_shard(kind, a)] if a is not None else range(STATS_SHARDS)
+    replies = await asyncio.gather(
+        *(
+            stats_stub(env, n).describe(kind, win.start, win.end, win.hourly, a, apdex_t)
+            for n in shards
+        )
+    )
+    keys = [row for reply in replies for row in reply["keys"]]
+    groups = [row for reply in replies for row in reply["groups"]]
+    return keys, groups
+
+
 async def series(
     env: Any, kind: str, a: str, b: str | None, win: Window, step: int
 ) -> list[tuple[int, Total]]:

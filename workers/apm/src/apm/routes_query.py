@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from apm import archive, query, tree
 from apm.sharding import control_stub
 from apm.statstore import Total
-from apm.summary import METRICS, describe, merged, value_of
+from apm.summary import METRICS, describe, value_of
 from apm.window import Window, step_minutes, window
 from obs_schema import auth, host
 from obs_schema.errors import BadRequest, NotFound
@@ -57,20 +57,15 @@ async def summary(
 ) -> dict[str, Any]:
     win = _window(since, until)
     threshold = apdex_t_ms or float((await _config(request))["apdex_t_ms"])
-    totals = await query.totals(request.scope["env"], "route", win, service)
-    routes = [
-        {"service": a, "route": b, **describe(total, win.minutes, threshold)}
-        for (a, b), total in totals.items()
-    ]
+    keys, groups = await query.described(request.scope["env"], "route", win, service, threshold)
+    routes = [{"service": a, "route": b, **numbers} for a, b, numbers in keys]
     routes.sort(key=lambda r: (-r["requests"], r["service"], r["route"]))
-    per_service: dict[str, list[Total]] = {}
-    for (a, _), total in totals.items():
-        per_service.setdefault(a, []).append(total)
-    services = [
-        {"service": name, **describe(merged(parts), win.minutes, threshold)}
-        for name, parts in sorted(per_service.items())
-    ]
+    services = sorted(({"service": a, **numbers} for a, numbers in groups), key=_by_service)
     return {**_frame(win), "apdex_t_ms": threshold, "services": services, "routes": routes}
+
+
+def _by_service(row: dict[str, Any]) -> str:
+    return str(row["service"])
 
 
 @router.get("/timeseries", summary="One metric of a service (and route) per time step")
@@ -109,25 +104,17 @@ async def services(
 ) -> dict[str, Any]:
     win = _window(since, until)
     env = request.scope["env"]
-    edges = await query.totals(env, "edge", win)
-    routes = await query.totals(env, "route", win)
-    nodes: dict[str, list[Total]] = {}
-    for (service, _), total in routes.items():
-        nodes.setdefault(service, []).append(total)
-    for caller, callee in edges:
-        nodes.setdefault(caller, [])
-        nodes.setdefault(callee, [])
+    edges, _ = await query.described(env, "edge", win)
+    _, services = await query.described(env, "route", win)
+    nodes = {a: numbers for a, numbers in services}
+    for caller, callee, _ in edges:
+        for name in (caller, callee):
+            nodes.setdefault(name, describe(Total(), win.minutes))
     return {
         **_frame(win),
-        "nodes": [
-            {"service": name, **describe(merged(parts), win.minutes)}
-            for name, parts in sorted(nodes.items())
-        ],
+        "nodes": [{"service": name, **numbers} for name, numbers in sorted(nodes.items())],
         "edges": sorted(
-            (
-                {"source": a, "target": b, **_calls(describe(total, win.minutes))}
-                for (a, b), total in edges.items()
-            ),
+            ({"source": a, "target": b, **_calls(numbers)} for a, b, numbers in edges),
             key=lambda e: (-e["calls"], e["source"], e["target"]),
         ),
     }
@@ -145,11 +132,11 @@ async def dependencies(
 ) -> dict[str, Any]:
     win = _window(since, until)
     env = request.scope["env"]
-    hosts = await query.totals(env, "http", win)
+    hosts, _ = await query.described(env, "http", win)
     examples = await query.all_examples(env, "http", win, 100)
     rows = [
-        {"host": a, **_calls(describe(total, win.minutes)), "slowest": _slowest(examples, a, b)}
-        for (a, b), total in hosts.items()
+        {"host": a, **_calls(numbers), "slowest": _slowest(examples, a, b)}
+        for a, b, numbers in hosts
     ]
     rows.sort(key=lambda r: (-r["calls"], r["host"]))
     return {**_frame(win), "hosts": rows}
@@ -166,17 +153,11 @@ async def databases(
     win = _window(since, until)
     env = request.scope["env"]
     minimum = n_plus_one_min or int((await _config(request))["n_plus_one_min"])
-    statements = await query.totals(env, "db", win, system)
+    statements, _ = await query.described(env, "db", win, system)
     examples = await query.all_examples(env, "db", win, 200)
     rows = [
-        {
-            "db_system": a,
-            "fingerprint": b,
-            **_calls(describe(total, win.minutes)),
-            "total_ms": round(total.sketch.sum, 3),
-            "slowest": _slowest(examples, a, b),
-        }
-        for (a, b), total in statements.items()
+        {"db_system": a, "fingerprint": b, **_calls(numbers), "slowest": _slowest(examples, a, b)}
+        for a, b, numbers in statements
     ]
     rows.sort(key=lambda r: (-r["total_ms"], r["fingerprint"]))
     repeats = await query.repeats(env, win.start * 60 * 10**9, win.end * 60 * 10**9, minimum, 100)

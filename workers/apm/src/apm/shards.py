@@ -7,7 +7,8 @@ from typing import Any
 from apm import archive, sampling
 from apm.control import ControlStore
 from apm.spanstore import SpanStore
-from apm.statstore import StatsStore
+from apm.statstore import StatsStore, Total
+from apm.summary import describe, merged
 
 DECIDE_BATCH = 5000
 
@@ -41,6 +42,21 @@ class StatsShardCore:
     def totals(self, kind: str, start: int, end: int, hourly: bool, a: str | None) -> list[Any]:
         found = self.store.totals(kind, int(start), int(end), bool(hourly), a)
         return [total.wire(key_a, key_b) for (key_a, key_b), total in found.items()]
+
+    def describe(
+        self, kind: str, start: int, end: int, hourly: bool, a: str | None, apdex_t: float | None
+    ) -> dict[str, list[Any]]:
+        """Numbers per key and per `a` (service, caller...), computed where the sketches are:
+        every key of one `a` lives in this shard, so nothing is left to merge elsewhere."""
+        found = self.store.totals(kind, int(start), int(end), bool(hourly), a)
+        minutes = int(end) - int(start)
+        groups: dict[str, list[Total]] = {}
+        for (key_a, _), total in found.items():
+            groups.setdefault(key_a, []).append(total)
+        return {
+            "keys": [[ka, kb, describe(t, minutes, apdex_t)] for (ka, kb), t in found.items()],
+            "groups": [[ka, describe(merged(ts), minutes, apdex_t)] for ka, ts in groups.items()],
+        }
 
     def series(
         self, kind: str, a: str, b: str | None, start: int, end: int, step: int, hourly: bool

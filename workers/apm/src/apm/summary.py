@@ -17,10 +17,11 @@ def describe(total: Total, minutes: int, apdex_t_ms: float | None = None) -> dic
         "errors": total.errors,
         "error_rate": round(total.errors / total.count, 6) if total.count else 0.0,
     }
-    for name, q in PERCENTILES:
-        value = total.sketch.quantile(q)
+    values = total.sketch.quantiles([q for _, q in PERCENTILES])
+    for (name, _), value in zip(PERCENTILES, values, strict=True):
         out[name] = None if value is None else round(value, 3)
     out["avg_ms"] = round(total.sketch.sum / total.count, 3) if total.count else None
+    out["total_ms"] = round(total.sketch.sum, 3)
     if apdex_t_ms is not None:
         out["apdex"] = apdex(total, apdex_t_ms)
     return out
