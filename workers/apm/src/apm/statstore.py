@@ -274,7 +274,11 @@ class StatsStore:
             rows[row["hour"]][(row["a"], row["b"])] = Total.of(*_cells(row))
         for span in spans:
             for key, total in rows[span.last].items():
-                totals.setdefault(key, Total()).add(total)
+                existing = totals.get(key)
+                if existing is None:
+                    totals[key] = total  # adopted, not copied: each row is read once
+                else:
+                    existing.add(total)
             if span.before is not None:
                 for key, total in rows[span.before].items():
                     totals.setdefault(key, Total()).remove(total)
