@@ -100,13 +100,16 @@ class Timed:
         return timed
 
     def _timed(self, op: str, method: Callable[..., Any]) -> Callable[..., Any]:
-        sink, kind, name, outcome = self._sink, self._kind, self._name, self._outcome
+        sink, kind, name, outcome, target = (
+            self._sink, self._kind, self._name, self._outcome, self._target,
+        )  # fmt: skip
 
         @functools.wraps(method)
         async def call(*args: Any, **kwargs: Any) -> Any:
             started = clock()
             try:
-                result = await method(*args, **kwargs)
+                # Looked up per call: what the binding answers now, not when first wrapped.
+                result = await getattr(target, op)(*args, **kwargs)
             except BaseException:
                 sink.op(kind, name, op, "error", clock() - started, 0)
                 raise

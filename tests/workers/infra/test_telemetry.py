@@ -82,9 +82,13 @@ async def test_calls_on_another_worker_reach_the_store_through_its_infra_binding
         reply = await http.get("/logs/health", headers={**READ, "cf-ray": "1234abcd-AMS"})
         assert reply.status_code == 200
     await stack.drain()
-    kv_reads = await chart(http, "binding_operations_total", labels="worker=logs,op=get", by="op")
+    kv_reads = await chart(
+        http, "binding_operations_total", labels="worker=logs,class=kv,op=get", by="op"
+    )
     assert kv_reads["series"][0]["points"][-1][1] == 4.0  # one token lookup (cached), 3 probes
-    slowest = await chart(http, "binding_operation_max_seconds", labels="worker=logs", fn="max")
+    slowest = await chart(
+        http, "binding_operation_max_seconds", labels="worker=logs,class=kv", fn="max"
+    )
     assert slowest["series"][0]["points"][-1][1] == pytest.approx(0.2)
     p95 = await chart(http, "binding_operation_duration_seconds", labels="worker=logs,class=kv")
     assert 0.2 / 1.1 < p95["series"][0]["points"][-1][1] <= 0.2 * 1.1

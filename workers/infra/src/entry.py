@@ -42,3 +42,9 @@ class MetricsShard(DurableObject):
 
     async def stats(self):
         return self.host.stats()
+
+    async def detect(self, now_ms):
+        return self.host.detect(now_ms)
+
+    async def anomalies(self, state, since_ms, metric, limit):
+        return self.host.anomalies(state, since_ms, metric, limit)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra import telemetry
-from infra.routes import ingest, timeseries
+from infra import health, jobs, telemetry
+from infra.routes import anomalies, ingest, timeseries
 from obs_schema import host
 from obs_schema.app import Probe, WorkerSpec, create_app
 from obs_schema.schedule import Schedule
@@ -16,12 +16,15 @@ SPEC = WorkerSpec(
     title="Pitchey observability: infra",
     description="Runtime and storage metrics, edge locations, anomalies and capacity planning.",
     probes=(Probe("CONFIG", "kv"), Probe("METRICS", "durable_object")),
+    health_details=health.details,
 )
 
 app = create_app(SPEC)
 app.include_router(ingest.router)
 app.include_router(timeseries.router)
+app.include_router(anomalies.router)
 schedule = Schedule()
+jobs.register(schedule)
 
 
 async def _own_telemetry(env: Any, batch: dict[str, Any]) -> None:

@@ -69,12 +69,14 @@ def select(
 def _grid(spec: Mapping[str, Any], now_ms: int) -> tuple[q.Grid, str]:
     start, end, step_s = int(spec["start_ms"]), int(spec["end_ms"]), int(spec["step_s"])
     minute_floor = now_ms - MINUTE_RETENTION_DAYS * 86_400_000
-    if start >= minute_floor and step_s < 3600:
+    if start >= minute_floor and (step_s < 3600 or spec.get("align") is False):
         unit, resolution = 60_000, "minute"
     else:
         unit, resolution = 3_600_000, "hour"
     step = max(1, math.ceil(step_s * 1000 / unit))
-    first = start // unit // step * step
+    # Charts align steps to the epoch (stable buckets across refreshes); a summary over "the
+    # last N minutes" asks for `align: False` and gets steps that start at `start` itself.
+    first = start // unit if spec.get("align") is False else start // unit // step * step
     count = (end // unit - first) // step + 1
     if count > MAX_POINTS:
         raise q.QueryError(

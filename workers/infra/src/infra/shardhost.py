@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from infra import reader
+from infra.anomalies import Watch
 from infra.query import QueryError
 from infra.shard import ShardCore, decode_payload
 
@@ -19,6 +20,7 @@ COMPACT_EVERY_MS = 60_000
 class ShardHost:
     def __init__(self, sql: Any) -> None:
         self.core = ShardCore(sql)
+        self.watch = Watch(self.core)
         self._compacted_at = 0
         self._expired_hour = -1
 
@@ -56,3 +58,12 @@ class ShardHost:
 
     def stats(self) -> dict[str, int]:
         return self.core.size()
+
+    def detect(self, now_ms: int) -> dict[str, Any]:
+        """Evaluate every active signal; returns the anomalies opened and resolved."""
+        return self.watch.run(now_ms)
+
+    def anomalies(
+        self, state: str | None, since_ms: int, metric: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        return [dict(row) for row in self.watch.list(state, since_ms, metric, limit)]
