@@ -57,6 +57,15 @@ class Server:
         self.process.wait(30)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def header() -> str:
     cpu = "unknown CPU"
     info = Path("/proc/cpuinfo")
@@ -68,7 +77,7 @@ def header() -> str:
     cores = os.cpu_count()
     return (
         f"machine: {platform.machine()} {cpu}, {cores} cores, "
-        f"{platform.system()} {platform.release()}\n"
+        f"{platform.system()} {platform.release()}, load average {os.getloadavg()[0]:.1f}\n"
         f"interpreter: {platform.python_implementation()} {platform.python_version()}"
     )
 
