@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from localedge.gateway import Gateway
 from localedge.stack import Stack, StackOptions
 
 ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "workers" / "security" / "src"))  # pure modules, tested directly
 TOKENS = {"OBS_INGEST_TOKEN": "i-tok", "OBS_READ_TOKEN": "r-tok", "OBS_ADMIN_TOKEN": "a-tok"}
 INGEST = {"authorization": "Bearer i-tok"}
 READ = {"authorization": "Bearer r-tok"}

@@ -7,6 +7,7 @@ the retention are dropped by the shard's alarm.
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 from dataclasses import dataclass
@@ -34,9 +35,12 @@ class EventQuery:
     limit: int = 100
 
 
+_sequence = itertools.count()
+
+
 def new_id(now_ms: int) -> str:
-    """Sortable by time (13 hex digits of ms), unique by 8 random hex digits."""
-    return f"{now_ms:013x}{secrets.token_hex(4)}"
+    """Sortable by time (13 hex digits of ms), then creation order; unique by a random tail."""
+    return f"{now_ms:013x}{next(_sequence) % 0x10000:04x}{secrets.token_hex(2)}"
 
 
 class EventStore:

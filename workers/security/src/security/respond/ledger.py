@@ -9,6 +9,7 @@ inverse and is itself audited, so the trail only ever grows.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import json
 import secrets
 from typing import Any
@@ -55,8 +56,12 @@ def canonical_target(target: str) -> str:
     return str(address)
 
 
+_sequence = itertools.count()
+
+
 def _id(prefix: str, now_ms: int) -> str:
-    return f"{prefix}-{now_ms:013x}{secrets.token_hex(3)}"
+    """Sorts by time, then by order of creation within one millisecond; random tail."""
+    return f"{prefix}-{now_ms:013x}{next(_sequence) % 0x10000:04x}{secrets.token_hex(2)}"
 
 
 class Ledger:
