@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from infra import alerts, store
+from infra import alerts, poller, store
 from obs_schema import alertsink, host
 from obs_schema.schedule import Schedule
 
@@ -14,7 +14,14 @@ log = logging.getLogger("infra.jobs")
 
 
 def register(schedule: Schedule) -> None:
+    # In this order, each on its own: one failing does not stop the next.
+    schedule.job(WATCH_CRON)(poll_analytics)
     schedule.job(WATCH_CRON)(watch)
+
+
+async def poll_analytics(env: Any, scheduled_ms: int) -> None:
+    """Cloudflare's GraphQL Analytics, when CF_ACCOUNT_ID and CF_API_TOKEN are set."""
+    await poller.poll(env, scheduled_ms or host.now_ms())
 
 
 async def watch(env: Any, scheduled_ms: int) -> None:
