@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +63,47 @@ def fingerprint(name: str, labels: dict[str, str]) -> str:
     from obs_schema.models.alert import fingerprint as compute
 
     return compute(name, labels)
+
+
+@dataclass
+class Echo:
+    """A provider that answers every request with `status` and echoes the whole request back
+    (path, headers, body) in its answer, as careless proxies and APIs do: the worst case for
+    a secret leaking into an error text."""
+
+    url: str
+    status: int = 400
+    delay_s: float = 0.0
+
+
+@contextmanager
+def echo_server() -> Iterator[Echo]:
+    state = Echo(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            time.sleep(state.delay_s)
+            reply = f"{self.path}\n{self.headers}\n".encode() + body
+            try:
+                self.send_response(state.status)
+                self.send_header("content-length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+            except OSError:
+                pass  # the client gave up (timeout test)
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -12,14 +12,13 @@ import pytest
 
 from localedge.clock import ManualClock
 from localedge.gateway import Gateway
-from localedge.stack import Stack, StackOptions
+from localedge.stack import Stack
 from tests.receiver import Receiver
+from tests.workers.alerting.conftest import started
 from tests.workers.alerting.support import (
     ADMIN,
     READ,
-    ROOT,
     START,
-    TOKENS,
     at,
     bodies,
     configure,
@@ -128,7 +127,7 @@ async def test_acknowledging_stops_the_escalation(
         {"by": "alice", "at": at(120), "note": "on it"},
     )
     assert acked["escalation"] is None
-    await stack.advance(6 * 3600)
+    await stack.advance(3600)
     assert [r.path for r in hook.requests] == ["/level1"]
     assert pager.requests == []
     events = (await http.get("/alerts/incidents/1/timeline", headers=READ)).json()["events"]
@@ -153,13 +152,8 @@ async def test_the_policy_repeats_from_the_first_level_when_asked(
 async def test_escalation_timers_survive_a_restart_of_the_stack(
     data_dir: Path, hook: Receiver, pager: Receiver
 ) -> None:
-    async def started(clock: ManualClock) -> Stack:
-        running = Stack(StackOptions(root=ROOT, data_dir=data_dir, clock=clock, secrets=TOKENS))
-        await running.start(run_timers=False)
-        return running
-
     clock = ManualClock(START)
-    first = await started(clock)
+    first = await started(data_dir, clock)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=Gateway(first)), base_url="http://x"
     ) as http:
@@ -167,7 +161,7 @@ async def test_escalation_timers_survive_a_restart_of_the_stack(
         await raise_alerts(http, event())
         await first.advance(60)
     await first.close()
-    second = await started(clock)
+    second = await started(data_dir, clock)
     try:
         await second.advance(239)
         assert [r.path for r in hook.requests] == ["/level1"]

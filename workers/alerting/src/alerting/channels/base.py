@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
+from urllib.parse import urlsplit
 
 from alerting.backoff import parse_retry_after
 from alerting.message import Message
@@ -126,7 +127,8 @@ class Notifier(ABC):
     def outcome(self, response: HttpResponse) -> tuple[bool, NotifyError | None]:
         if 200 <= response.status < 300:
             return False, None
-        detail = _snippet(response.body)
+        # Scrub the whole body before cutting it, so no secret is split at the cut.
+        detail = _snippet(scrub(response.body.decode("utf-8", errors="replace"), self._secrets))
         text = f"{self.kind}: HTTP {response.status}" + (f" {detail}" if detail else "")
         retry_after = parse_retry_after(response.headers.get("retry-after"), self.context.now_s)
         error = NotifyError(text, status=response.status, retry_after_s=retry_after)
@@ -134,9 +136,13 @@ class Notifier(ABC):
         return retryable, self.scrubbed(error)
 
     def secret(self, key: str) -> str:
-        """A secret setting's value, remembered for scrubbing."""
+        """A secret setting's value, remembered for scrubbing (a URL's path and query too:
+        in a Slack webhook URL, the path is the credential)."""
         value = resolve(self.settings.get(key), self.context.env, key)
         self._secrets.append(value)
+        if value.startswith(("http://", "https://")):
+            parts = urlsplit(value)
+            self._secrets += [p for p in (parts.path, parts.query) if len(p) >= 8]
         return value
 
     def scrubbed(self, error: NotifyError) -> NotifyError:
@@ -151,9 +157,8 @@ def scrub(text: str, secrets: list[str] | tuple[str, ...]) -> str:
     return text
 
 
-def _snippet(body: bytes) -> str:
-    text = body[:_MAX_ERROR_BODY].decode("utf-8", errors="replace")
-    return " ".join(text.split())
+def _snippet(text: str) -> str:
+    return " ".join(text[: _MAX_ERROR_BODY * 4].split())[:_MAX_ERROR_BODY]
 
 
 # --- secret settings in configuration ---------------------------------------------------

@@ -128,7 +128,7 @@ def render(message: Message) -> dict[str, Any]:
     summary = message.alerts[0].summary if len(message.alerts) == 1 else ""
     text = f"{title}: {summary}" if summary else title
     return {
-        "text": _cut(text, MAX_SECTION_CHARS),
+        "text": _cut(escape(text), MAX_SECTION_CHARS),
         "blocks": blocks[:MAX_BLOCKS],
         "unfurl_links": False,
         "unfurl_media": False,

@@ -7,6 +7,8 @@ failure's kind (never the URL, which may be a secret such as a Slack webhook).
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 
 from alerting.channels.base import HttpRequest, HttpResponse, TransportError
@@ -27,6 +29,8 @@ class HttpxTransport:
     """Sends with one shared client; `close()` when the batch of deliveries is done."""
 
     def __init__(self, client: httpx.AsyncClient | None = None) -> None:
+        # httpx logs every request's full URL at INFO; a Slack or webhook URL is a secret.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         self._client = client or httpx.AsyncClient(follow_redirects=False)
 
     async def send(self, request: HttpRequest, timeout_s: float) -> HttpResponse:

@@ -103,7 +103,8 @@ class Courier:
             try:
                 retryable, error = await notifier.notify(pending.message, transport, timeout)
             except Exception as unexpected:  # a bug must not wedge the outbox
-                log.exception("notifier %s raised", pending.kind)
+                # The type only: an exception's text might quote a secret setting.
+                log.error("notifier %s raised %s", pending.kind, type(unexpected).__name__)
                 retryable = True
                 error = NotifyError(f"{pending.kind}: internal error ({type(unexpected).__name__})")
             return Result(pending, retryable, error, round((host.now() - started) * 1000))
