@@ -87,14 +87,21 @@ async def populate(data: Path, spans: int, now: float) -> list[str]:
     for minute in range(first, now_minute + 1):
         per_shard: dict[int, list[dict[str, Any]]] = {}
         for s in range(SERVICES):
+            service, everything, errors = f"svc-{s:02d}", Sketch(), 0
             for r in range(ROUTES):
                 sketch = Sketch()
                 for _ in range(PER_MINUTE):
                     sketch.add(rng.lognormvariate(3.5, 0.8))
-                entry = {"kind": "route", "a": f"svc-{s:02d}", "b": f"/r{r}", "minute": minute,
-                         "errors": int(rng.random() < 0.02), "sketch": sketch.to_bytes(),
-                         "examples": []}  # fmt: skip
-                per_shard.setdefault(stats_shard("route", entry["a"]), []).append(entry)
+                failed = int(rng.random() < 0.02)
+                everything.merge(sketch)
+                errors += failed
+                entry = {"kind": "route", "a": service, "b": f"/r{r}", "minute": minute,
+                         "errors": failed, "sketch": sketch.to_bytes(), "examples": []}  # fmt: skip
+                per_shard.setdefault(stats_shard("route", service), []).append(entry)
+            # The per-service key that ingest keeps beside the routes (b == "").
+            total = {"kind": "route", "a": service, "b": "", "minute": minute, "errors": errors,
+                     "sketch": everything.to_bytes(), "examples": []}  # fmt: skip
+            per_shard[stats_shard("route", service)].append(total)
         for shard, entries in per_shard.items():
             await stats_stub(env, shard).record(entries)
         if minute % 60 == 59:

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from apm import query
+from apm.rows import ALL_ROUTES
 from apm.sharding import SPAN_SHARDS, STATS_SHARDS, control_stub, span_stub, stats_stub
 from apm.statstore import Total
 from apm.summary import merged
@@ -56,14 +57,16 @@ async def evaluate_thresholds(env: Any, config: dict[str, Any], now_ms: int) -> 
     for rule in rules:
         win = Window(now_minute - rule.minutes, now_minute, hourly=False)
         totals = await query.totals(env, "route", win, rule.service)
-        total = merged([t for (_, b), t in totals.items() if rule.route in (None, b)])
+        total = merged([t for (_, b), t in totals.items() if b == (rule.route or ALL_ROUTES)])
         breached, value = measure(rule, total, apdex_t)
         key = (rule.id, rule.service, rule.route or "")
         state = states.get(key)
         if breached == bool(state and state["firing"]):
             continue
         since = now_ms if breached or state is None else int(state["since_ms"])
-        examples = await query.examples(env, "route", rule.service, rule.route, win, 3)
+        examples = await query.examples(
+            env, "route", rule.service, rule.route or ALL_ROUTES, win, 3
+        )
         trace_ids = [e["trace_id"] for e in examples]
         events.append(_event(rule, breached, value, total, trace_ids, since, now_ms, apdex_t))
         await control.set_state(rule.id, rule.service, rule.route or "", breached, since, value)

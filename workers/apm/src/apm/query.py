@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from apm.sharding import SPAN_SHARDS, STATS_SHARDS, span_shard, span_stub, stats_shard, stats_stub
@@ -42,8 +43,9 @@ async def described(
             for n in shards
         )
     )
-    keys = [row for reply in replies for row in reply["keys"]]
-    groups = [row for reply in replies for row in reply["groups"]]
+    parsed = [json.loads(reply) for reply in replies]
+    keys = [row for reply in parsed for row in reply["keys"]]
+    groups = [row for reply in parsed for row in reply["groups"]]
     return keys, groups
 
 

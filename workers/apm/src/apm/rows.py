@@ -24,6 +24,8 @@ COLUMNS = (
 )  # fmt: skip
 ROW_WIDTH = len(COLUMNS)
 SERVER, CLIENT, CONSUMER = 2, 3, 5
+UNNAMED = "(unnamed)"  # never "": that route name stands for "all routes of the service"
+ALL_ROUTES = ""
 ERROR = 2
 _KIND_NUMBERS = {"unspecified": 0, "internal": 1, "server": 2, "client": 3}
 _KIND_NUMBERS |= {"producer": 4, "consumer": 5}
@@ -44,7 +46,7 @@ def facts(span: TraceSpan) -> Facts:
     attributes = span.attributes
     route = attributes.get("http.route")
     return Facts(
-        route=route if isinstance(route, str) and route else span.name,
+        route=route if isinstance(route, str) and route else (span.name or UNNAMED),
         error=span.status_code == ERROR or _server_error(span),
         entry=span.kind in (SERVER, CONSUMER) or not span.parent_span_id,
         fingerprint=_statement(attributes, span.name),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from apm import archive, sampling
 from apm.control import ControlStore
+from apm.rows import ALL_ROUTES
 from apm.spanstore import SpanStore
 from apm.statstore import StatsStore, Total
 from apm.summary import describe, merged
@@ -45,18 +47,25 @@ class StatsShardCore:
 
     def describe(
         self, kind: str, start: int, end: int, hourly: bool, a: str | None, apdex_t: float | None
-    ) -> dict[str, list[Any]]:
+    ) -> str:
         """Numbers per key and per `a` (service, caller...), computed where the sketches are:
-        every key of one `a` lives in this shard, so nothing is left to merge elsewhere."""
+        every key of one `a` lives in this shard, so nothing is left to merge elsewhere. As
+        JSON text: one immutable string crosses RPC without a per-value copy."""
         found = self.store.totals(kind, int(start), int(end), bool(hourly), a)
         minutes = int(end) - int(start)
+        keys = [
+            [ka, kb, describe(t, minutes, apdex_t)]
+            for (ka, kb), t in found.items()
+            if kind != "route" or kb != ALL_ROUTES
+        ]
+        # Route keys have a per-service aggregate under b == ""; other kinds are merged here.
         groups: dict[str, list[Total]] = {}
-        for (key_a, _), total in found.items():
-            groups.setdefault(key_a, []).append(total)
-        return {
-            "keys": [[ka, kb, describe(t, minutes, apdex_t)] for (ka, kb), t in found.items()],
-            "groups": [[ka, describe(merged(ts), minutes, apdex_t)] for ka, ts in groups.items()],
-        }
+        for (ka, kb), total in found.items():
+            if kind == "route" and kb != ALL_ROUTES:
+                continue
+            groups.setdefault(ka, []).append(total)
+        described = [[ka, describe(merged(ts), minutes, apdex_t)] for ka, ts in groups.items()]
+        return json.dumps({"keys": keys, "groups": described}, separators=(",", ":"))
 
     def series(
         self, kind: str, a: str, b: str | None, start: int, end: int, step: int, hourly: bool

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from apm import query
+from apm.rows import ALL_ROUTES
 from apm.statstore import Total
 from apm.summary import merged
 from apm.window import MINUTE_MS, Window
@@ -19,13 +20,10 @@ async def snapshot(env: Any) -> ApmSnapshot:
     totals = await query.totals(
         env, "route", Window(now_minute - MINUTES + 1, now_minute + 1, False)
     )
-    services: dict[str, list[Total]] = {}
-    for (service, _), total in totals.items():
-        services.setdefault(service, []).append(total)
-    everything = merged(list(totals.values()))
+    services = {a: total for (a, b), total in totals.items() if b == ALL_ROUTES}
+    everything = merged(list(services.values()))
     by_service: dict[str, dict[str, float | int | None]] = {}
-    for name, parts in sorted(services.items()):
-        total = merged(parts)
+    for name, total in sorted(services.items()):
         by_service[name] = {
             "requests": total.count,
             "error_rate": _rate(total),
