@@ -1,6 +1,6 @@
 """Cloudflare entry point of the infra Worker: the only module that imports `workers`."""
 
-from infra import telemetry
+from infra import snapshot, telemetry
 from infra.app import app, schedule
 from infra.shardhost import ShardHost
 from obs_schema import host
@@ -15,6 +15,10 @@ class Default(WorkerEntrypoint):
 
     async def scheduled(self, controller, env, ctx):
         await schedule.run(controller.cron, self.env, controller.scheduledTime)
+
+    async def snapshot(self):
+        """InfraSnapshot (obs_schema.snapshots): active anomalies, capacity warnings, KV p95."""
+        return dict(await snapshot.snapshot(self.env, host.now_ms()))
 
     async def record_telemetry(self, batch):
         """Binding telemetry from the other Workers (obs_schema.telemetry ships it here)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from infra import health, jobs, telemetry
-from infra.routes import anomalies, ingest, timeseries
+from infra.routes import anomalies, ingest, resources, timeseries
 from obs_schema import host
 from obs_schema.app import Probe, WorkerSpec, create_app
 from obs_schema.schedule import Schedule
@@ -23,6 +23,7 @@ app = create_app(SPEC)
 app.include_router(ingest.router)
 app.include_router(timeseries.router)
 app.include_router(anomalies.router)
+app.include_router(resources.router)
 schedule = Schedule()
 jobs.register(schedule)
 
