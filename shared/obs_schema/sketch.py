@@ -33,6 +33,7 @@ _DEFAULT_ACCURACY = 0.01
 _FLAG_CUSTOM_ACCURACY = 0x01
 _FLAG_VALUES = 0x08  # min/max/sum follow (the sketch is not empty)
 _WIDTHS = ((1, "B"), (2, "H"), (4, "I"), (8, "Q"))  # width code -> bytes, memoryview format
+_MAPPINGS: dict[float, tuple[float, float]] = {}
 _F64 = struct.Struct("<d")
 _F64X3 = struct.Struct("<ddd")
 
@@ -58,8 +59,11 @@ class Sketch:
         if not 0.0 < relative_accuracy < 1.0:
             raise SketchError("relative_accuracy must be between 0 and 1 (exclusive)")
         self.relative_accuracy = relative_accuracy
-        self._gamma = (1.0 + relative_accuracy) / (1.0 - relative_accuracy)
-        self._multiplier = 1.0 / math.log(self._gamma)
+        mapping = _MAPPINGS.get(relative_accuracy)
+        if mapping is None:  # gamma and 1/ln(gamma), computed once per accuracy
+            gamma = (1.0 + relative_accuracy) / (1.0 - relative_accuracy)
+            mapping = _MAPPINGS[relative_accuracy] = (gamma, 1.0 / math.log(gamma))
+        self._gamma, self._multiplier = mapping
         self._offset = 0
         self._counts: list[int] = []
         self._zero = 0
@@ -97,7 +101,9 @@ class Sketch:
     def merge(self, other: Sketch) -> None:
         """Add every value of `other` (same relative accuracy) to this sketch."""
         self._check_compatible(other)
-        if other._counts:
+        if not self._counts:  # into an empty sketch: a copy, no arithmetic
+            self._offset, self._counts = other._offset, other._counts[:]
+        elif other._counts:
             self._combine(other, operator.add)
         self._zero += other._zero
         self._count += other._count
@@ -293,6 +299,8 @@ def _varint(number: int) -> bytes:
 
 
 def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    if data[pos] < 0x80:  # one byte: nearly every varint a sketch writes
+        return data[pos], pos + 1
     result = shift = 0
     while True:
         byte = data[pos]

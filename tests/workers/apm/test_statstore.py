@@ -71,11 +71,14 @@ def test_hour_windows_across_a_day_boundary_match_the_raw_data_exactly(store: St
     for batch in range(0, 3000, 500):
         record(store, points[batch : batch + 500])
     assert store.rollup(first + 10 * 60 + 17) > 0  # watermark mid-hour on day two
+    windows = [(20, 32), (21, 27), (24, 31), (20, 24), (23, 25), (30, 33)]
+    for start_hour, end_hour in windows:  # decoded hour rows are now cached in memory
+        answer(store, DAY_START + start_hour * 60, DAY_START + end_hour * 60, hourly=True)
     late = [(first + 30, 999.0, True), (first + 5 * 60, 1.0, False)]  # already rolled up
     fresh = [(first + 11 * 60 + 1, 50.0, False)]  # after the watermark
     record(store, late + fresh)
     points += late + fresh
-    for start_hour, end_hour in [(20, 32), (21, 27), (24, 31), (20, 24), (23, 25), (30, 33)]:
+    for start_hour, end_hour in windows:
         start, end = DAY_START + start_hour * 60, DAY_START + end_hour * 60
         assert answer(store, start, end, hourly=True) == expected(points, start, end)
     assert answer(store, first + 7, first + 125, hourly=False) == expected(

@@ -11,6 +11,7 @@ watermark) is folded into its hour rows when it arrives. See `window.py` for the
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from obs_schema.sketch import Sketch
 
 KINDS = ("route", "edge", "db", "http")
 EXAMPLES_PER_HOUR = 5
+MAX_DECODED = 50_000  # decoded hour rows kept in memory (a few MB)
 MAX_ROLLUP_MINUTES = 24 * 60  # one run catches up at most a day; the next runs continue
 Key = tuple[str, str, str]
 
@@ -69,6 +71,10 @@ class Total:
 class StatsStore:
     def __init__(self, sql: Any) -> None:
         self.sql = sql
+        # Decoded hour rows, kept while the object stays resident: most rows a summary reads
+        # (whole past hours) never change, and decoding them is most of a summary's cost.
+        # Every write to an hour row drops its entry; pruning drops them all.
+        self._decoded: dict[tuple[str, str, str, int], Total] = {}
         for statement in SCHEMA:
             sql.exec(statement)
 
@@ -194,6 +200,7 @@ class StatsStore:
             previous = rows.get(h, previous)
             total = Total() if previous is None else Total.of(*_cells(previous))
             total.add(delta)
+            self._decoded.pop((*key, h), None)
             self.sql.exec(
                 "INSERT OR REPLACE INTO hours (kind, a, b, hour, count, errors, sketch)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -207,6 +214,7 @@ class StatsStore:
     def prune(self, minute_floor: int, hour_floor: int) -> dict[str, int]:
         """Drop minute rows and examples before `minute_floor`, hour rows before `hour_floor`."""
         watermark = self.watermark() or 0
+        self._decoded.clear()
         floor = min(minute_floor, watermark)  # never drop what is not rolled up yet
         minutes = self.sql.exec("DELETE FROM minutes WHERE minute < ?", floor).rowsWritten
         examples = self.sql.exec(
@@ -264,24 +272,42 @@ class StatsStore:
         rows: dict[int, dict[tuple[str, str], Total]] = {hour: {} for hour in wanted}
         extra = " AND a = ?" if a is not None else ""
         marks = ", ".join("?" for _ in wanted)
+        missing: list[list[Any]] = []
         for row in self.sql.exec(
-            f"SELECT a, b, hour, count, errors, sketch FROM hours WHERE kind = ?{extra}"  # noqa: S608
-            f" AND hour IN ({marks})",
+            f"SELECT a, b, hour FROM hours WHERE kind = ?{extra} AND hour IN ({marks})",  # noqa: S608
             kind,
             *([a] if a is not None else []),
             *wanted,
         ):
-            rows[row["hour"]][(row["a"], row["b"])] = Total.of(*_cells(row))
+            cached = self._decoded.get((kind, row["a"], row["b"], row["hour"]))
+            if cached is None:
+                missing.append([row["a"], row["b"], row["hour"]])
+            else:
+                rows[row["hour"]][(row["a"], row["b"])] = cached
+        if missing:
+            self._decode_rows(kind, missing, rows)
         for span in spans:
             for key, total in rows[span.last].items():
-                existing = totals.get(key)
-                if existing is None:
-                    totals[key] = total  # adopted, not copied: each row is read once
-                else:
-                    existing.add(total)
+                totals.setdefault(key, Total()).add(total)
             if span.before is not None:
                 for key, total in rows[span.before].items():
                     totals.setdefault(key, Total()).remove(total)
+
+    def _decode_rows(
+        self, kind: str, keys: list[list[Any]], rows: dict[int, dict[tuple[str, str], Total]]
+    ) -> None:
+        if len(self._decoded) > MAX_DECODED:
+            self._decoded.clear()
+        for row in self.sql.exec(
+            "SELECT h.a, h.b, h.hour, h.count, h.errors, h.sketch FROM json_each(?) AS k"
+            " JOIN hours AS h ON h.kind = ? AND h.a = k.value->>0 AND h.b = k.value->>1"
+            " AND h.hour = k.value->>2",
+            json.dumps(keys),
+            kind,
+        ):
+            total = Total.of(*_cells(row))
+            self._decoded[(kind, row["a"], row["b"], row["hour"])] = total
+            rows[row["hour"]][(row["a"], row["b"])] = total
 
     def series(
         self, kind: str, a: str, b: str | None, start: int, end: int, step: int, hourly: bool
