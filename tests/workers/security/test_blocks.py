@@ -64,21 +64,21 @@ async def test_a_prefix_block_covers_its_network_and_an_allow_overrides_it(
     assert await action(http, "198.51.100.200") == "block"
 
 
-@pytest.mark.parametrize(
-    ("body", "status"),
-    [
-        ({"target": "not-an-ip"}, 409),
-        ({"target": "10.0.0.1", "ttl_s": 5}, 422),
-        ({"target": "10.0.0.1", "kind": "maybe"}, 422),
-    ],
-)
-async def test_bad_blocks_are_refused(
-    http: httpx.AsyncClient, body: dict[str, object], status: int
-) -> None:
-    reply = await http.post("/security/blocks", json=body, headers=ADMIN)
-    assert reply.status_code == status
+BAD_BLOCKS = [
+    ({"target": "not-an-ip"}, 409),
+    ({"target": "10.0.0.1", "ttl_s": 5}, 422),
+    ({"target": "10.0.0.1", "kind": "maybe"}, 422),
+]
+
+
+async def test_bad_blocks_are_refused(http: httpx.AsyncClient) -> None:
+    for body, status in BAD_BLOCKS:
+        reply = await http.post("/security/blocks", json=body, headers=ADMIN)
+        assert reply.status_code == status, body
     assert (await http.delete("/security/blocks/blk-nope", headers=ADMIN)).status_code == 404
-    assert (await http.post("/security/blocks", json=body, headers=READ)).status_code == 403
+    assert (
+        await http.post("/security/blocks", json={"target": "10.0.0.1"}, headers=READ)
+    ).status_code == 403
 
 
 async def test_threat_intel_lists_load_from_r2_and_match_by_prefix(
