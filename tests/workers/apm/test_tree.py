@@ -100,3 +100,12 @@ def test_a_skewed_child_service_is_moved_inside_its_parent_with_its_subtree() ->
 def test_a_longer_skewed_child_is_aligned_to_the_parent_start() -> None:
     trace = build([row("root", "", "api", 100, 110), row("c", "root", "db", 50, 80)], None)
     assert shape(trace, "offset_ms", "clock_skew_ms") == [("root", 0.0, 0.0), ("c", 0.0, 50.0)]
+
+
+def test_deep_traces_and_parent_cycles_are_still_answered() -> None:
+    chain = [row("s0", "", "api", 0, 10_000)]
+    chain += [row(f"s{i}", f"s{i - 1}", "api", i, 10_000 - i) for i in range(1, 3000)]
+    deep = build(chain, None)
+    assert deep["spans"][-1]["depth"] == 2999 and len(deep["critical_path"]) == 3000
+    looped = build([row("a", "b", "api", 0, 10), row("b", "a", "api", 1, 5)], None)
+    assert shape(looped, "depth", "orphan") == [("a", 0, True), ("b", 1, False)]

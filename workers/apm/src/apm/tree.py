@@ -54,17 +54,44 @@ def build(rows: list[dict[str, Any]], summary: dict[str, Any] | None) -> dict[st
     roots.sort(key=lambda n: (n.orphan, n.start, n.row["span_id"]))
     for node in nodes.values():
         node.children.sort(key=lambda n: (n.start, n.row["span_id"]))
-    for root in roots:
-        _correct_skew(root)
-    ordered = [node for root in roots for node in _preorder(root, 0)]
+    ordered = _ordered(roots, nodes)
     path: list[Node] = []
     if roots:
         main = max(roots, key=lambda n: (not n.orphan, n.end - n.start))
-        _critical(main, main.end, path)
+        _critical(main, path)
     return _document(ordered, roots, path, summary)
 
 
+def _ordered(roots: list[Node], nodes: dict[str, Node]) -> list[Node]:
+    """Every span in depth-first order, skew corrected; a parent cycle (spans naming each
+    other as parent, which only broken instrumentation sends) is cut into an orphan root."""
+    ordered: list[Node] = []
+    seen: set[int] = set()
+    pending = sorted(nodes.values(), key=lambda n: (n.start, n.row["span_id"]))
+    queue = list(roots)
+    while queue or len(seen) < len(nodes):
+        if not queue:  # a cycle left unvisited: cut it at its earliest span
+            cut = next(n for n in pending if id(n) not in seen)
+            parent = nodes[cut.row["parent_id"]]
+            parent.children.remove(cut)
+            cut.orphan = True
+            roots.append(cut)
+            queue.append(cut)
+        root = queue.pop(0)
+        stack = [(root, 0)]
+        while stack:  # iterative: a trace may nest deeper than Python's recursion limit
+            node, depth = stack.pop()
+            node.depth = depth
+            seen.add(id(node))
+            ordered.append(node)
+            _correct_skew(node)
+            stack.extend((child, depth + 1) for child in reversed(node.children))
+    return ordered
+
+
 def _correct_skew(parent: Node) -> None:
+    """Move `parent`'s children by its shift, then inside it if another service's clock put
+    them outside (their own children follow when they are visited)."""
     for child in parent.children:
         child.start += parent.skew
         child.end += parent.skew
@@ -75,32 +102,37 @@ def _correct_skew(parent: Node) -> None:
             target = parent.start + (room - length) // 2 if length <= room else parent.start
             child.skew += target - child.start
             child.start, child.end = target, target + length
-        _correct_skew(child)
     parent.children.sort(key=lambda n: (n.start, n.row["span_id"]))
 
 
-def _preorder(node: Node, depth: int) -> list[Node]:
-    node.depth = depth
-    out = [node]
-    for child in node.children:
-        out.extend(_preorder(child, depth + 1))
-    return out
+def _critical(main: Node, path: list[Node]) -> None:
+    """Jaeger's critical path, with an explicit stack: [node, cursor, held, children, next]."""
 
+    def enter(node: Node, cursor: int) -> list[Any]:
+        node.critical = True
+        path.append(node)
+        cursor = min(cursor, node.end)
+        by_end = sorted(node.children, key=lambda n: n.end, reverse=True)
+        return [node, cursor, cursor - node.start, by_end, 0]
 
-def _critical(node: Node, cursor: int, path: list[Node]) -> None:
-    node.critical = True
-    path.append(node)
-    cursor = min(cursor, node.end)
-    held = cursor - node.start
-    for child in sorted(node.children, key=lambda n: n.end, reverse=True):
-        if child.start >= cursor or child.end <= node.start:
-            continue
-        held -= min(child.end, cursor) - max(child.start, node.start)
-        _critical(child, cursor, path)
-        cursor = child.start
-        if cursor <= node.start:
+    stack = [enter(main, main.end)]
+    while stack:
+        frame = stack[-1]
+        node, cursor, children = frame[0], frame[1], frame[3]
+        entered = False
+        while frame[4] < len(children) and cursor > node.start:
+            child = children[frame[4]]
+            frame[4] += 1
+            if child.start >= cursor or child.end <= node.start:
+                continue
+            frame[2] -= min(child.end, cursor) - max(child.start, node.start)
+            frame[1] = child.start  # where the path continues once the child is walked
+            stack.append(enter(child, cursor))
+            entered = True
             break
-    node.critical_ns = max(0, held)
+        if not entered:
+            node.critical_ns = max(0, frame[2])
+            stack.pop()
 
 
 def _self_time(node: Node) -> int:
