@@ -88,9 +88,9 @@ class Detector:
         for kind in (*_GENERIC_KINDS, "header-name"):
             rules = tuple(r for r in active if _applies(r, kind))
             self._by_kind[kind] = rules
-            self._plain_by_kind[kind] = tuple(
-                r for r in rules if r.triggers is None and r.check is None
-            )
+            # Plain values skip decoding and the Python checks (they need '//', quotes...);
+            # regex rules still run, each gated by its trigger characters.
+            self._plain_by_kind[kind] = tuple(r for r in rules if r.check is None)
 
     def inspect(self, request: HttpRequest) -> Verdict:
         threats: list[Threat] = []
