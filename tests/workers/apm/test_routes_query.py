@@ -198,3 +198,24 @@ async def test_settings_are_validated_and_read_back(http: httpx.AsyncClient) -> 
     }
     summary = (await http.get("/apm/summary", headers=READ)).json()
     assert summary["apdex_t_ms"] == 250.0
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status"),
+    [
+        ("/apm/summary", {"since": "400d"}, 200),  # hundreds of hour rows, one parameter
+        ("/apm/summary", {"since": "yesterday"}, 400),
+        ("/apm/traces", {f"attr.k{i}": "v" for i in range(9)}, 400),
+        ("/apm/traces", {"attr.": "v"}, 400),
+        ("/apm/timeseries", {"service": "api", "step": "soon"}, 400),
+        ("/apm/traces", {"status": "ok"}, 400),
+    ],
+)
+@pytest.mark.anyio
+async def test_odd_queries_get_answers_or_400s_never_500s(
+    http: httpx.AsyncClient, path: str, params: dict[str, str], status: int
+) -> None:
+    await send(http, [span(1, 1)])
+    await http.get("/cdn-cgi/local/scheduled", params={"cron": "* * * * *"})
+    reply = await http.get(path, params=params, headers=READ)
+    assert reply.status_code == status, reply.text

@@ -245,14 +245,19 @@ async def search_traces(
     }
 
 
+MAX_ATTRIBUTE_FILTERS = 8  # attr.<key>=<value> parameters per search
+
+
 def _attributes(request: Request) -> dict[str, list[Any]]:
     found: dict[str, list[Any]] = {}
-    for key, value in request.query_params.multi_items():
-        if key.startswith("attr."):
-            name = key[5:]
-            if not name or '"' in name or len(name) > 256:
-                raise BadRequest(f"invalid attribute name in {key[:64]!r}")
-            found.setdefault(name, []).extend(_typed(value))
+    filters = [(k, v) for k, v in request.query_params.multi_items() if k.startswith("attr.")]
+    if len(filters) > MAX_ATTRIBUTE_FILTERS:
+        raise BadRequest(f"at most {MAX_ATTRIBUTE_FILTERS} attr.<key>=<value> filters")
+    for key, value in filters:
+        name = key[5:]
+        if not name or '"' in name or len(name) > 256:
+            raise BadRequest(f"invalid attribute name in {key[:64]!r}")
+        found.setdefault(name, []).extend(_typed(value))
     return found
 
 

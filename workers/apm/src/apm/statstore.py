@@ -271,13 +271,14 @@ class StatsStore:
         wanted = sorted({s.last for s in spans} | {s.before for s in spans if s.before is not None})
         rows: dict[int, dict[tuple[str, str], Total]] = {hour: {} for hour in wanted}
         extra = " AND a = ?" if a is not None else ""
-        marks = ", ".join("?" for _ in wanted)
         missing: list[list[Any]] = []
+        # The hours as one JSON parameter: a long window needs more than 100 of them.
         for row in self.sql.exec(
-            f"SELECT a, b, hour FROM hours WHERE kind = ?{extra} AND hour IN ({marks})",  # noqa: S608
+            f"SELECT a, b, hour FROM hours WHERE kind = ?{extra}"  # noqa: S608
+            " AND hour IN (SELECT value FROM json_each(?))",
             kind,
             *([a] if a is not None else []),
-            *wanted,
+            json.dumps(wanted),
         ):
             cached = self._decoded.get((kind, row["a"], row["b"], row["hour"]))
             if cached is None:
