@@ -12,7 +12,6 @@ import importlib.util
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -94,9 +93,10 @@ class LoadedWorker:
 def load_worker(config: WorkerConfig, background: Background) -> LoadedWorker:
     install_sdk()
     source_root = str(config.main.parent)
+    # The Worker's own package stays cached across stacks, like modules in a warm isolate:
+    # re-importing it would split class identities for code that imported it before.
     if source_root not in sys.path:
         sys.path.insert(0, source_root)
-    _forget_modules_under(config.main.parent)
     module_name = f"_localedge_entry_{config.name.replace('-', '_')}"
     spec = importlib.util.spec_from_file_location(module_name, config.main)
     if spec is None or spec.loader is None:
@@ -112,11 +112,3 @@ def install_sdk() -> None:
     sys.modules["workers"] = sdk
     sys.modules["workers.asgi"] = sdk.asgi
     sys.modules.setdefault("asgi", sdk.asgi)
-
-
-def _forget_modules_under(root: Path) -> None:
-    # A fresh stack gets fresh Worker modules (fresh app state, metrics), as a new isolate would.
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if file and Path(file).is_relative_to(root):
-            del sys.modules[name]

@@ -14,9 +14,6 @@ from obs_schema import host
 log = logging.getLogger("monitoring.control")
 REGISTRY_NAME = "registry"
 
-# Per isolate: the digest of the declared file already applied (the registry also remembers).
-_synced: set[str] = set()
-
 
 def registry(env: Any) -> Any:
     return env.REGISTRY.getByName(REGISTRY_NAME)
@@ -40,12 +37,10 @@ async def remove(env: Any, check_id: str) -> None:
 
 
 async def sync_declared(env: Any) -> dict[str, Any]:
-    """Make the checks of the declared file exist, once per file version and isolate."""
+    """Make the checks of the declared file exist; the registry applies each version once."""
     environment = str(getattr(env, "OBS_ENVIRONMENT", "") or "")
     specs = [s for s in declared.for_environment(environment) if _allowed(env, s)]
     digest = hashlib.sha256(json.dumps(specs, sort_keys=True).encode()).hexdigest()
-    if digest in _synced:
-        return {"configure": [], "remove": [], "blocked": []}
     changes: dict[str, Any] = await registry(env).sync_declared(specs, digest, host.now_ms())
     for item in changes["configure"]:
         await configure(env, item["spec"], item["created_ms"])
@@ -53,7 +48,6 @@ async def sync_declared(env: Any) -> dict[str, Any]:
         await remove(env, check_id)
     for check_id in changes["blocked"]:
         log.warning("declared check %s clashes with an API check of the same id", check_id)
-    _synced.add(digest)
     return changes
 
 
