@@ -43,18 +43,29 @@ def test_iban_mod_97(candidate: str, valid: bool) -> None:
 
 @pytest.mark.parametrize(
     ("candidate", "valid"),
-    [("123-45-6789", True), ("000-12-3456", False), ("666-12-3456", False), ("900-12-3456", False),
-     ("123-00-4567", False), ("123-45-0000", False)],
-)  # fmt: skip
+    [
+        ("123-45-6789", True),
+        ("000-12-3456", False),
+        ("666-12-3456", False),
+        ("900-12-3456", False),
+        ("123-00-4567", False),
+        ("123-45-0000", False),
+    ],
+)
 def test_ssn_rules(candidate: str, valid: bool) -> None:
     assert checks.ssn_ok(candidate) is valid
 
 
 @pytest.mark.parametrize(
     ("candidate", "valid"),
-    [("+44 20 7946 0958", True), ("555-1234", True), ("12-34", False),
-     ("+1 555 123 4567 x12", True), ("1234567890123456", False)],
-)  # fmt: skip
+    [
+        ("+44 20 7946 0958", True),
+        ("555-1234", True),
+        ("12-34", False),
+        ("+1 555 123 4567 x12", True),
+        ("1234567890123456", False),
+    ],
+)
 def test_phones_have_seven_to_fifteen_digits_before_any_extension(
     candidate: str, valid: bool
 ) -> None:

@@ -9,14 +9,22 @@ from pathlib import Path
 import httpx
 import pytest
 
+from localedge import sdk
 from localedge.clock import ManualClock
 from localedge.gateway import Gateway
 from localedge.stack import Stack, StackOptions
 from localedge.storage import DurableObjectStorage
+from obs_schema import host
 from tests.workers.logs.helpers import ROOT, T0, TOKENS
 
 # The Worker's package, importable as on Cloudflare (where src/ is the module root).
 sys.path.insert(0, str(ROOT / "workers" / "logs" / "src"))
+
+
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    # Module scope, so a module may share one stack between read-only tests (see `shared_http`).
+    return "asyncio"
 
 
 @pytest.fixture
@@ -53,3 +61,27 @@ def storage(tmp_path: Path) -> Iterator[DurableObjectStorage]:
     opened = DurableObjectStorage(tmp_path / "shard.sqlite")
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="module")
+async def shared_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    """One stack for a module's tests that only read, or whose writes no other test reads."""
+    running = make_stack(tmp_path_factory.mktemp("shared") / "data", ManualClock(T0))
+    await running.start(run_timers=False)
+    yield running
+    await running.close()
+
+
+@pytest.fixture(scope="module")
+async def shared_http(shared_stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async def activate(_: httpx.Request) -> None:
+        # The clock and waitUntil hooks are process-wide; tests with their own stack in the
+        # same module move them. Point them back at this stack before each request.
+        host.install(clock=shared_stack.clock.now)
+        sdk.background = shared_stack.defer
+
+    transport = httpx.ASGITransport(app=Gateway(shared_stack))
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://127.0.0.1:8787", event_hooks={"request": [activate]}
+    ) as client:
+        yield client

@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from obs_schema.scrubbing import Scrubber, ScrubConfig
+
 ROOT = Path(__file__).resolve().parents[3]
 TOKENS = {
     "OBS_INGEST_TOKEN": "i-tok",
@@ -15,6 +17,8 @@ TOKENS = {
     "OBS_ADMIN_TOKEN": "a-tok",
     "OBS_SCRUB_KEY": "test-scrub-key",
 }
+# The marker the Worker gives a value, under the test deployment's key.
+MARK = Scrubber(ScrubConfig(key=TOKENS["OBS_SCRUB_KEY"].encode())).marker
 INGEST = {"authorization": "Bearer i-tok"}
 READ = {"authorization": "Bearer r-tok"}
 ADMIN = {"authorization": "Bearer a-tok"}

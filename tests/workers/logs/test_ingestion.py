@@ -69,17 +69,18 @@ async def test_a_record_is_stored_normalised_and_enriched(http: httpx.AsyncClien
     ],
 )
 async def test_json_arrays_wrapped_arrays_and_ndjson_are_accepted(
-    http: httpx.AsyncClient, content_type: str, body: bytes
+    shared_http: httpx.AsyncClient, content_type: str, body: bytes
 ) -> None:
-    reply = await http.post("/logs/ingest", content=body,
-                            headers={**INGEST, "content-type": content_type})  # fmt: skip
+    reply = await shared_http.post(
+        "/logs/ingest", content=body, headers={**INGEST, "content-type": content_type}
+    )
     assert reply.status_code == 202 and reply.json() == {"accepted": 2, "rejected": []}
 
 
-async def test_gzip_bodies_are_accepted(http: httpx.AsyncClient) -> None:
+async def test_gzip_bodies_are_accepted(shared_http: httpx.AsyncClient) -> None:
     body = gzip.compress(json.dumps([RECORD]).encode())
     headers = {**INGEST, "content-type": "application/json", "content-encoding": "gzip"}
-    reply = await http.post("/logs/ingest", content=body, headers=headers)
+    reply = await shared_http.post("/logs/ingest", content=body, headers=headers)
     assert reply.json() == {"accepted": 1, "rejected": []}
 
 
@@ -103,8 +104,9 @@ async def test_bad_records_are_rejected_one_by_one_and_the_good_ones_kept(
             json.dumps(good),
         ]
     )
-    reply = await http.post("/logs/ingest", content=body,
-                            headers={**INGEST, "content-type": "application/x-ndjson"})  # fmt: skip
+    reply = await http.post(
+        "/logs/ingest", content=body, headers={**INGEST, "content-type": "application/x-ndjson"}
+    )
     assert reply.status_code == 202
     assert reply.json() == {
         "accepted": 2,
@@ -138,16 +140,17 @@ async def test_bad_records_are_rejected_one_by_one_and_the_good_ones_kept(
     ],
 )
 async def test_unreadable_or_oversized_batches_are_refused_whole(
-    http: httpx.AsyncClient, body: bytes, status: int, code: str
+    shared_http: httpx.AsyncClient, body: bytes, status: int, code: str
 ) -> None:
-    reply = await http.post("/logs/ingest", content=body,
-                            headers={**INGEST, "content-type": "application/json"})  # fmt: skip
+    reply = await shared_http.post(
+        "/logs/ingest", content=body, headers={**INGEST, "content-type": "application/json"}
+    )
     assert reply.status_code == status and reply.json()["error"]["code"] == code
 
 
-async def test_ingest_needs_an_ingest_token(http: httpx.AsyncClient) -> None:
-    assert (await http.post("/logs/ingest", json=[RECORD])).status_code == 401
-    assert (await http.post("/logs/ingest", json=[RECORD], headers=READ)).status_code == 403
+async def test_ingest_needs_an_ingest_token(shared_http: httpx.AsyncClient) -> None:
+    assert (await shared_http.post("/logs/ingest", json=[RECORD])).status_code == 401
+    assert (await shared_http.post("/logs/ingest", json=[RECORD], headers=READ)).status_code == 403
 
 
 async def test_the_edge_location_comes_from_cf_ray(http: httpx.AsyncClient) -> None:
@@ -157,11 +160,17 @@ async def test_the_edge_location_comes_from_cf_ray(http: httpx.AsyncClient) -> N
 
 
 async def test_personal_data_never_reaches_storage(http: httpx.AsyncClient, data_dir: Path) -> None:
-    await ingest(http, [{
-        "message": "card 4111 1111 1111 1111 declined for alice@example.com from 203.0.113.7",
-        "service": "billing",
-        "attributes": {"password": "hunter2", "user": {"phone": "+44 20 7946 0958"}},
-    }])  # fmt: skip
+    await ingest(
+        http,
+        [
+            {
+                "message": "card 4111 1111 1111 1111 declined for alice@example.com "
+                "from 203.0.113.7",
+                "service": "billing",
+                "attributes": {"password": "hunter2", "user": {"phone": "+44 20 7946 0958"}},
+            }
+        ],
+    )
     stored = await query(http)
     text = json.dumps(stored) + raw_storage(data_dir)
     for secret in ("4111", "alice@example.com", "203.0.113.7", "hunter2", "7946"):

@@ -8,6 +8,7 @@ from logs.app import app, schedule
 from logs.archive import Policy, archive_shard
 from logs.gate import GateCore
 from logs.snapshot import snapshot
+from logs.store.catalog import CatalogCore
 from logs.store.shardarchive import ShardArchive
 from logs.store.shardcore import ShardCore
 from obs_schema import host
@@ -32,8 +33,13 @@ class LogShard(DurableObject):
 
     def __init__(self, ctx, env):
         super().__init__(ctx, env)
-        self.core = ShardCore(ctx.storage.sql)
-        self.parts = ShardArchive(ctx.storage.sql)
+        self._core = None
+
+    @property
+    def core(self):
+        if self._core is None:  # built on first use, and again after drop()
+            self._core = ShardCore(self.ctx.storage.sql)
+        return self._core
 
     async def insert(self, chunks):
         return self.core.insert(chunks)
@@ -48,10 +54,33 @@ class LogShard(DurableObject):
         return self.core.stats(since_ms, until_ms)
 
     async def archive(self, now_ms, policy):
-        return await archive_shard(self.parts, self.env.ARCHIVE, Policy.from_dict(policy), now_ms)
+        parts = ShardArchive(self.core.sql)
+        return await archive_shard(parts, self.env.ARCHIVE, Policy.from_dict(policy), now_ms)
 
     async def counts(self):
-        return self.parts.counts()
+        return ShardArchive(self.core.sql).counts()
+
+    async def drop(self):
+        """Free the object once its bucket is archived and past retention."""
+        await self.ctx.storage.deleteAll()
+        self._core = None
+
+
+class ShardCatalog(DurableObject):
+    """The list of shards that hold rows, so reads visit only those."""
+
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.core = CatalogCore(ctx.storage.sql)
+
+    async def register(self, pairs):
+        return self.core.register(pairs)
+
+    async def existing(self, first, last):
+        return self.core.existing(first, last)
+
+    async def forget(self, pairs):
+        return self.core.forget(pairs)
 
 
 class AlertGate(DurableObject):

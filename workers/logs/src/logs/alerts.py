@@ -44,8 +44,11 @@ def event(alert: dict[str, Any], settings: Settings) -> AlertEvent:
     links = [AlertLink(url=f"{settings.public_url}/logs/query?{query}", text="Logs")]
     extra: dict[str, str] = {"fingerprint": alert["fingerprint"], "level": level}
     if alert.get("trace_id"):
-        links.append(AlertLink(url=f"{settings.public_url}/logs/trace/{alert['trace_id']}",
-                               text="Trace logs"))  # fmt: skip
+        links.append(
+            AlertLink(
+                url=f"{settings.public_url}/logs/trace/{alert['trace_id']}", text="Trace logs"
+            )
+        )
         extra["trace_id"] = alert["trace_id"]
     if alert["kind"] == "critical":
         name, severity = "LogCritical", AlertSeverity.CRITICAL

@@ -87,22 +87,47 @@ async def archive_shard(
     expired = archive.expire(
         now_ms - policy.hot_retention_ms, now_ms - max(STATS_RETENTION_MS, policy.hot_retention_ms)
     )
-    return {"objects": objects, "archived": records, "expired": expired}
+    remaining = int(archive.has_rows())
+    return {"objects": objects, "archived": records, "expired": expired, "remaining": remaining}
 
 
-async def expire_objects(bucket: Any, now_ms: int, retention_ms: int, days: int = 3) -> int:
-    """Delete partitions of the `days` days before the archive retention cutoff (a few days,
-    so a missed run is caught up by the next)."""
-    cutoff = now_ms - retention_ms
-    first_day = cutoff - cutoff % 86400_000
+async def expire_objects(bucket: Any, now_ms: int, retention_ms: int) -> int:
+    """Delete every partition of a day that ended before the archive retention cutoff.
+
+    Days are found by walking `logs/YYYY/`, `logs/YYYY/MM/` with a delimiter (a few listings),
+    so a run after a long pause catches up on everything it missed.
+    """
+    cutoff_day = day_prefix(now_ms - retention_ms)
     deleted = 0
-    for back in range(1, days + 1):
-        prefix = day_prefix(first_day - back * 86400_000)
-        keys = [key async for key in list_keys(bucket, prefix)]
-        for start in range(0, len(keys), 1000):
-            await bucket.delete(keys[start : start + 1000])
-        deleted += len(keys)
+    for year in await _children(bucket, PREFIX):
+        if year > cutoff_day[: len(year)]:
+            continue
+        for month in await _children(bucket, year):
+            if month > cutoff_day[: len(month)]:
+                continue
+            for day in await _children(bucket, month):
+                if day >= cutoff_day:
+                    continue
+                keys = [key async for key in list_keys(bucket, day)]
+                for start in range(0, len(keys), 1000):
+                    await bucket.delete(keys[start : start + 1000])
+                deleted += len(keys)
     return deleted
+
+
+async def _children(bucket: Any, prefix: str) -> list[str]:
+    """The next level of "folders" under `prefix` (R2's delimitedPrefixes)."""
+    found: list[str] = []
+    cursor = None
+    while True:
+        options: dict[str, Any] = {"prefix": prefix, "delimiter": "/"}
+        if cursor:
+            options["cursor"] = cursor
+        page = await bucket.list(**options)
+        found += list(page.get("delimitedPrefixes") or [])
+        if not page.get("truncated"):
+            return sorted(found)
+        cursor = page["cursor"]
 
 
 async def list_keys(bucket: Any, prefix: str) -> Any:

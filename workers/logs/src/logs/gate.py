@@ -36,8 +36,13 @@ def summarise(rows: Sequence[list[Any]]) -> list[dict[str, Any]]:
         if group is None or row[LEVEL] > group["level"]:
             sample = {"message": row[MESSAGE][:500], "trace_id": row[TRACE], "ts": row[TS]}
             count = group["count"] if group else 0
-            group = groups[key] = {"service": key[0], "fingerprint": key[1], "level": row[LEVEL],
-                                   "count": count, **sample}  # fmt: skip
+            group = groups[key] = {
+                "service": key[0],
+                "fingerprint": key[1],
+                "level": row[LEVEL],
+                "count": count,
+                **sample,
+            }
         group["count"] += 1
     return list(groups.values())
 

@@ -35,7 +35,7 @@ class IngestResult:
 
 
 def store_for(env: Any, settings: Settings) -> LogStore:
-    return LogStore(env.LOG_SHARD, Placement(settings.slots, settings.bucket_ms))
+    return LogStore(env.LOG_SHARD, env.LOG_CATALOG, Placement(settings.slots, settings.bucket_ms))
 
 
 async def ingest(

@@ -191,8 +191,13 @@ def records_of(body: bytes, content_type: str) -> list[Any]:
     without losing the lines around them.
     """
     kind = content_type.split(";")[0].strip().lower()
-    if kind in ("application/x-ndjson", "application/ndjson", "application/jsonl",
-                "application/x-jsonlines", "application/jsonlines"):  # fmt: skip
+    if kind in (
+        "application/x-ndjson",
+        "application/ndjson",
+        "application/jsonl",
+        "application/x-jsonlines",
+        "application/jsonlines",
+    ):
         return _ndjson(body)
     try:
         data = json.loads(body)

@@ -22,8 +22,20 @@ TS, RECEIVED, LEVEL, SERVICE, TRACE, SPAN, FINGERPRINT, MESSAGE, ATTRIBUTES, SOU
     11
 )
 # What a shard answers: its row id first, then the same columns.
-STORED = ("id", "ts", "received", "level", "service", "trace_id", "span_id", "fingerprint",
-          "message", "attributes", "source", "edge")  # fmt: skip
+STORED = (
+    "id",
+    "ts",
+    "received",
+    "level",
+    "service",
+    "trace_id",
+    "span_id",
+    "fingerprint",
+    "message",
+    "attributes",
+    "source",
+    "edge",
+)
 LEVEL_NAMES = [level.value for level in Level]
 MAX_CHUNK_BYTES = 1_500_000  # a bound SQL string may be 2 MB on Cloudflare: stay under it
 

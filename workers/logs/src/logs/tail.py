@@ -46,6 +46,10 @@ class Hub:
     def unsubscribe(self, event: asyncio.Event) -> None:
         self._waiters.discard(event)
 
+    @property
+    def listeners(self) -> int:
+        return len(self._waiters)
+
 
 hub = Hub()
 
@@ -69,18 +73,18 @@ async def stream(
     store: LogStore, match: str | None, request: SearchRequest, options: TailOptions
 ) -> AsyncIterator[bytes]:
     state = _State(last_id=options.last_event_id or "")
-    wake = hub.subscribe()
     loop = asyncio.get_running_loop()
     ends = loop.time() + options.duration_s
+    yield b"retry: 2000\n\n"
+    if options.backlog:
+        page, _ = await store.search(replace(request, limit=options.backlog, before=None), match)
+        for record in reversed(page):
+            if (chunk := _event(record, state)) is not None:
+                yield chunk
+    # What is already there is not news: only records stored from now on are sent.
+    state.sent |= {record["id"] for record in await _fresh(store, match, request, state)}
+    wake = hub.subscribe()
     try:
-        yield b"retry: 2000\n\n"
-        if options.backlog:
-            page, _ = await store.search(
-                replace(request, limit=options.backlog, before=None), match
-            )
-            for record in reversed(page):
-                if (chunk := _event(record, state)) is not None:
-                    yield chunk
         keepalive = loop.time() + KEEPALIVE_SECONDS
         while state.count < options.max_events and loop.time() < ends:
             wake.clear()

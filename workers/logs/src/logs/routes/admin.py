@@ -14,8 +14,11 @@ from obs_schema.scrubbing import ScrubConfigError
 router = APIRouter(tags=["admin"], dependencies=[Depends(auth.require("admin"))])
 
 
-@router.get("/logs/config/scrubbing", response_model=ScrubbingConfig,
-            summary="This deployment's scrubbing configuration (never the key)")  # fmt: skip
+@router.get(
+    "/logs/config/scrubbing",
+    response_model=ScrubbingConfig,
+    summary="This deployment's scrubbing configuration (never the key)",
+)
 async def get_scrubbing(request: Request) -> JSONResponse:
     stored = await redaction.stored_config(request.scope["env"])
     return JSONResponse(ScrubbingConfig.model_validate(stored).model_dump())

@@ -37,8 +37,12 @@ SEARCH_DOC = (
 )
 
 
-@router.get("/logs/query", response_model=QueryAnswer, summary="Search logs",
-            description="Filters combine with AND." + SEARCH_DOC)  # fmt: skip
+@router.get(
+    "/logs/query",
+    response_model=QueryAnswer,
+    summary="Search logs",
+    description="Filters combine with AND." + SEARCH_DOC,
+)
 async def get_query(
     request: Request,
     q: str | None = Q,
@@ -68,8 +72,11 @@ async def get_query(
     return JSONResponse({"logs": page, "next_cursor": next_cursor})
 
 
-@router.get("/logs/trace/{trace_id}", response_model=TraceAnswer,
-            summary="Every log of a trace, oldest first")  # fmt: skip
+@router.get(
+    "/logs/trace/{trace_id}",
+    response_model=TraceAnswer,
+    summary="Every log of a trace, oldest first",
+)
 async def get_trace(
     request: Request, trace_id: str, since: str | None = SINCE, until: str | None = UNTIL
 ) -> JSONResponse:
@@ -80,8 +87,9 @@ async def get_trace(
     ]
     search = _build(params, settings)
     assert search.trace_id is not None
-    logs = await store_for(env, settings).trace(search.trace_id, search.start_ms, search.end_ms,
-                                                statistics.MAX_TRACE_LOGS)  # fmt: skip
+    logs = await store_for(env, settings).trace(
+        search.trace_id, search.start_ms, search.end_ms, statistics.MAX_TRACE_LOGS
+    )
     return JSONResponse({"trace_id": search.trace_id, "logs": logs})
 
 
@@ -108,8 +116,11 @@ async def get_stats(
     return JSONResponse(statistics.aggregate(rows, window, services))
 
 
-@router.get("/logs/tail", summary="Live tail (Server-Sent Events), same filters as /logs/query",
-            response_class=StreamingResponse)  # fmt: skip
+@router.get(
+    "/logs/tail",
+    summary="Live tail (Server-Sent Events), same filters as /logs/query",
+    response_class=StreamingResponse,
+)
 async def get_tail(
     request: Request,
     q: str | None = Q,

@@ -46,8 +46,9 @@ class SearchRequest:
     archive: bool = False
 
 
-KNOWN = frozenset({"q", "level", "service", "trace_id", "since", "until", "limit", "cursor",
-                   "archive"})  # fmt: skip
+KNOWN = frozenset(
+    {"q", "level", "service", "trace_id", "since", "until", "limit", "cursor", "archive"}
+)
 
 
 def build(

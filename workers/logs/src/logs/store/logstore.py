@@ -15,16 +15,22 @@ from typing import Any
 from logs import rows as rowsmod
 from logs.rows import SERVICE, TS
 from logs.search.request import SearchRequest
+from logs.store import catalog
 from logs.store.placement import Placement
 
 
 class LogStore:
-    def __init__(self, namespace: Any, placement: Placement) -> None:
+    def __init__(self, namespace: Any, catalog: Any, placement: Placement) -> None:
         self.namespace = namespace
+        self.catalog_namespace = catalog
         self.placement = placement
 
     def stub(self, bucket: int, slot: int) -> Any:
         return self.namespace.getByName(self.placement.name(bucket, slot))
+
+    @property
+    def catalog(self) -> Any:
+        return self.catalog_namespace.getByName(catalog.NAME)
 
     # --- writing --------------------------------------------------------------------------
     async def insert(self, rows: Sequence[list[Any]]) -> int:
@@ -32,10 +38,18 @@ class LogStore:
         groups: dict[tuple[int, int], list[list[Any]]] = defaultdict(list)
         for row in rows:
             groups[(self.placement.bucket(row[TS]), self.placement.slot(row[SERVICE]))].append(row)
-        stored = await asyncio.gather(
-            *(self.stub(b, s).insert(rowsmod.chunks(part)) for (b, s), part in groups.items())
-        )
-        return sum(stored)
+        new = catalog.registry.unknown(self.catalog_namespace, set(groups))
+        calls = [self.stub(b, s).insert(rowsmod.chunks(part)) for (b, s), part in groups.items()]
+        if new:  # listed before acknowledged, so a reader never misses a shard
+            calls.append(self.catalog.register([list(pair) for pair in sorted(new)]))
+        stored = await asyncio.gather(*calls)
+        catalog.registry.remember(self.catalog_namespace, new)
+        return sum(stored[: len(groups)])
+
+    async def shards(self, start_ms: int, end_ms: int) -> list[tuple[int, int]]:
+        """(bucket, slot) of every shard holding rows of [start, end], newest bucket first."""
+        first, last = self.placement.bucket(start_ms), self.placement.bucket(end_ms)
+        return [(b, s) for b, s in await self.catalog.existing(first, last)]
 
     # --- reading --------------------------------------------------------------------------
     def slots_for(self, services: Sequence[str]) -> list[int]:
@@ -46,15 +60,19 @@ class LogStore:
     async def search(self, request: SearchRequest, match: str | None) -> tuple[list[Any], bool]:
         """Up to `request.limit` records, newest first, and whether more remain."""
         found: list[tuple[int, int, list[Any]]] = []
-        slots = self.slots_for(request.services)
+        wanted = set(self.slots_for(request.services))
+        by_bucket: dict[int, list[int]] = defaultdict(list)
+        for bucket, slot in await self.shards(request.start_ms, request.end_ms):
+            if slot in wanted:
+                by_bucket[bucket].append(slot)
         before = rowsmod.parse_record_id(request.before) if request.before else None
-        for bucket in self.placement.buckets(request.start_ms, request.end_ms):
+        for bucket in sorted(by_bucket, reverse=True):
             lo, hi = self.placement.id_range(bucket, request.start_ms, request.end_ms)
             if before is not None and lo > before[0]:
                 continue
             specs = [
                 (slot, spec)
-                for slot in slots
+                for slot in by_bucket[bucket]
                 if (spec := _spec(request, match, lo, hi, slot, before)) is not None
             ]
             replies = await asyncio.gather(
@@ -72,8 +90,7 @@ class LogStore:
         """Every record of a trace in the window, oldest first."""
         calls = [
             (slot, self.stub(bucket, slot).trace(trace_id, limit))
-            for bucket in self.placement.buckets(start_ms, end_ms)
-            for slot in range(self.placement.slots)
+            for bucket, slot in await self.shards(start_ms, end_ms)
         ]
         replies = await asyncio.gather(*(call for _, call in calls))
         found = [
@@ -88,8 +105,7 @@ class LogStore:
         """Per-minute counts `[minute, level, service, count]` from every shard of the window."""
         calls = [
             self.stub(bucket, slot).stats(start_ms, end_ms + 1)
-            for bucket in self.placement.buckets(start_ms, end_ms)
-            for slot in range(self.placement.slots)
+            for bucket, slot in await self.shards(start_ms, end_ms)
         ]
         return [row for rows in await asyncio.gather(*calls) for row in rows]
 

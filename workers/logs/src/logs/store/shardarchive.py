@@ -89,6 +89,9 @@ class ShardArchive:
         self.sql.exec("DELETE FROM stats WHERE minute < ?", stats_cutoff_ms // 60000)
         return deleted
 
+    def has_rows(self) -> bool:
+        return bool(self.sql.exec("SELECT EXISTS (SELECT 1 FROM logs) AS n").one()["n"])
+
     def counts(self) -> dict[str, int]:
         row = self.sql.exec(
             "SELECT (SELECT count(*) FROM logs) AS records,"

@@ -1,0 +1,159 @@
+"""One shard over a real Durable Object SQLite file: inserts, searches and their query plans."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from localedge.storage import DurableObjectStorage
+from logs.store.schema import ID_SCALE
+from logs.store.searchsql import search_sql
+from logs.store.shardcore import ShardCore
+
+T = 1_795_773_600_000
+TRACE = "5b8efff798038103d269b633813fc60c"
+
+
+def row(
+    ts: int,
+    level: int = 2,
+    service: str = "api",
+    message: str = "hello",
+    trace: str | None = None,
+    attributes: dict[str, Any] | None = None,
+) -> list[Any]:
+    attrs = json.dumps(attributes) if attributes else None
+    return [ts, T, level, service, trace, None, "f" * 16, message, attrs, "http", "local"]
+
+
+def spec(**fields: Any) -> dict[str, Any]:
+    return {"lo": 0, "hi": (T + 10**7) * ID_SCALE, "limit": 100, **fields}
+
+
+def messages(rows: list[list[Any]]) -> list[str]:
+    return [r[8] for r in rows]
+
+
+@pytest.fixture
+def core(storage: DurableObjectStorage) -> ShardCore:
+    shard = ShardCore(storage.sql)
+    shard.insert(
+        [
+            json.dumps(
+                [
+                    row(T + 1, 2, "api", "GET /pitches ok"),
+                    row(
+                        T + 2,
+                        5,
+                        "api",
+                        "payment declined for order 7",
+                        TRACE,
+                        {"http": {"status": 402}},
+                    ),
+                    row(T + 3, 4, "web", "slow render", None, {"route": "/home", "ok": True}),
+                    row(T + 4, 7, "billing", "ledger corrupted", TRACE),
+                    row(T + 5, 1, "api", "cache miss for pitch 7"),
+                ]
+            )
+        ]
+    )
+    return shard
+
+
+def test_rows_come_back_newest_first_with_time_ordered_ids(core: ShardCore) -> None:
+    rows = core.search(spec())
+    assert messages(rows) == [
+        "cache miss for pitch 7",
+        "ledger corrupted",
+        "slow render",
+        "payment declined for order 7",
+        "GET /pitches ok",
+    ]
+    assert [r[0] // ID_SCALE for r in rows] == [T + 5, T + 4, T + 3, T + 2, T + 1]
+    assert messages(core.search(spec(ascending=True, limit=2))) == [
+        "GET /pitches ok",
+        "payment declined for order 7",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"min_level": 5}, ["ledger corrupted", "payment declined for order 7"]),
+        ({"min_level": 4}, ["ledger corrupted", "slow render", "payment declined for order 7"]),
+        ({"services": ["web", "billing"]}, ["ledger corrupted", "slow render"]),
+        ({"trace_id": TRACE}, ["ledger corrupted", "payment declined for order 7"]),
+        ({"match": '"declined"'}, ["payment declined for order 7"]),
+        ({"match": '"pitch"*'}, ["cache miss for pitch 7", "GET /pitches ok"]),
+        ({"match": '"402"'}, ["payment declined for order 7"]),  # attributes are searched too
+        ({"attrs": [["http.status", ["402"]]]}, ["payment declined for order 7"]),
+        ({"attrs": [["route", ["/home"]], ["ok", ["true", "1"]]]}, ["slow render"]),
+        (
+            {"lo": (T + 2) * ID_SCALE, "hi": (T + 4) * ID_SCALE},
+            ["slow render", "payment declined for order 7"],
+        ),
+        ({"match": '"7"', "min_level": 5}, ["payment declined for order 7"]),
+    ],
+)
+def test_filters(core: ShardCore, fields: dict[str, Any], expected: list[str]) -> None:
+    assert messages(core.search(spec(**fields))) == expected
+
+
+def test_a_trace_comes_back_oldest_first(core: ShardCore) -> None:
+    assert messages(core.trace(TRACE, 10)) == ["payment declined for order 7", "ledger corrupted"]
+
+
+def test_stats_count_per_minute_level_and_service(core: ShardCore) -> None:
+    minute = T // 60000
+    assert sorted(core.stats(T, T + 60000)) == [
+        [minute, 1, "api", 1],
+        [minute, 2, "api", 1],
+        [minute, 4, "web", 1],
+        [minute, 5, "api", 1],
+        [minute, 7, "billing", 1],
+    ]
+
+
+def test_clashing_ids_after_the_counter_wrapped_take_the_next_free_id(
+    storage: DurableObjectStorage,
+) -> None:
+    ShardCore(storage.sql).insert([json.dumps([row(T, message="first")])])
+    storage.sql.exec("UPDATE meta SET value = 0 WHERE key = 'seq'")  # as after 2**20 rows
+    reopened = ShardCore(storage.sql)
+    assert reopened.insert([json.dumps([row(T, message="second"), row(T, message="third")])]) == 2
+    rows = reopened.search(spec())
+    assert messages(rows) == ["third", "second", "first"]
+    assert [r[0] - T * ID_SCALE for r in rows] == [2, 1, 0]
+
+
+@pytest.mark.parametrize(
+    ("fields", "index"),
+    [
+        ({"min_level": 5}, "logs_error"),
+        ({"min_level": 6}, "logs_error"),
+        ({"min_level": 4}, "logs_warning"),
+        ({"trace_id": TRACE}, "logs_trace"),
+    ],
+)
+def test_common_filters_use_their_partial_index(
+    storage: DurableObjectStorage, fields: dict[str, Any], index: str
+) -> None:
+    ShardCore(storage.sql)
+    query, params = search_sql(spec(**fields))
+    plan = " ".join(
+        r["detail"] for r in storage.sql.exec("EXPLAIN QUERY PLAN " + query, *params).toArray()
+    )
+    assert index in plan and "TEMP B-TREE" not in plan
+
+
+def test_full_text_pages_walk_the_index_newest_first_without_sorting(
+    storage: DurableObjectStorage,
+) -> None:
+    ShardCore(storage.sql)
+    query, params = search_sql(spec(match='"declined"'))
+    plan = " ".join(
+        r["detail"] for r in storage.sql.exec("EXPLAIN QUERY PLAN " + query, *params).toArray()
+    )
+    assert "VIRTUAL TABLE INDEX" in plan and "TEMP B-TREE" not in plan
