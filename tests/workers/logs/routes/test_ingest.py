@@ -190,3 +190,25 @@ async def test_undecodable_exports_get_a_status_body(
     assert reply.status_code == status
     if content_type == "application/json":
         assert reply.json()["code"] == 3 and reply.json()["message"]
+
+
+@pytest.mark.anyio
+async def test_metrics_count_records_by_source_and_outcome(http: httpx.AsyncClient) -> None:
+    await http.post(
+        "/logs/ingest", json=[{"message": "x", "service": "a"}, {"message": 1}], headers=INGEST
+    )
+    await http.post(
+        "/v1/logs",
+        content=spec_json(GOOD, {**GOOD, "traceId": "zz"}),
+        headers={**INGEST, "content-type": "application/json"},
+    )
+    await http.get("/logs/query", headers=READ)
+    metrics = (await http.get("/logs/metrics")).text
+    for line in (
+        'logs_records_received_total{source="http",outcome="accepted"} 1',
+        'logs_records_received_total{source="http",outcome="rejected"} 1',
+        'logs_records_received_total{source="otlp",outcome="accepted"} 1',
+        'logs_records_received_total{source="otlp",outcome="rejected"} 1',
+        'logs_searches_total{kind="query"} 1',
+    ):
+        assert line in metrics

@@ -6,6 +6,7 @@ from typing import Any
 
 from logs import maintenance
 from logs.routes import admin, ingest, search
+from logs.telemetry import Telemetry
 from obs_schema.app import Probe, WorkerSpec, create_app
 from obs_schema.schedule import Schedule
 
@@ -21,6 +22,7 @@ SPEC = WorkerSpec(
 )
 
 app = create_app(SPEC)
+app.state.telemetry = Telemetry(app.state.registry)
 app.include_router(ingest.router)
 app.include_router(search.router)
 app.include_router(admin.router)

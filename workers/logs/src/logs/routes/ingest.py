@@ -64,6 +64,7 @@ async def post_ingest(request: Request) -> JSONResponse:
             f"a batch of {len(records)} records exceeds the limit of {settings.max_batch_records}"
         )
     result = await _ingest(env, records, "http", edge_location(request.headers, settings))
+    _count(request, "http", result, 0)
     if result is None:
         return JSONResponse(
             error_payload("unavailable", "log storage is unavailable; retry later"),
@@ -103,6 +104,7 @@ async def post_otlp(request: Request) -> Response:
     env = request.scope["env"]
     edge = edge_location(request.headers, settings_for(env))
     result = await _ingest(env, decoded.records, "otlp", edge)
+    _count(request, "otlp", result, decoded.rejected)
     if result is None:
         reply = _status(kind, 503, UNAVAILABLE, "log storage is unavailable; retry later")
         reply.headers["Retry-After"] = RETRY_AFTER
@@ -119,6 +121,12 @@ async def _ingest(env: Any, records: list[Any], source: str, edge: str) -> Inges
     except Exception:
         log.exception("storing %d log records failed", len(records))
         return None
+
+
+def _count(request: Request, source: str, result: IngestResult | None, undecoded: int) -> None:
+    if result is not None:
+        telemetry = request.app.state.telemetry
+        telemetry.received(source, result.accepted, result.rejections.count + undecoded)
 
 
 def _status(kind: str, http_status: int, code: int, message: str) -> Response:

@@ -61,6 +61,7 @@ async def get_query(
     store = store_for(env, settings)
     match = to_fts(search.tree) if search.tree is not None else None
     page, more = await store.search(search, match)
+    request.app.state.telemetry.searched("archive" if search.archive else "query")
     if search.archive:
         slots = set(store.slots_for(search.services)) if search.services else None
         archived, more_archived = await _guard(archivesearch.search(env.ARCHIVE, search, slots))
@@ -87,6 +88,7 @@ async def get_trace(
     ]
     search = _build(params, settings)
     assert search.trace_id is not None
+    request.app.state.telemetry.searched("trace")
     logs = await store_for(env, settings).trace(
         search.trace_id, search.start_ms, search.end_ms, statistics.MAX_TRACE_LOGS
     )
@@ -112,6 +114,7 @@ async def get_stats(
     except ValueError as error:
         raise BadRequest(str(error)) from None
     services = [s.strip() for s in (service or "").split(",") if s.strip()]
+    request.app.state.telemetry.searched("stats")
     rows = await store_for(env, settings).stats(window.start_ms, window.end_ms)
     return JSONResponse(statistics.aggregate(rows, window, services))
 
@@ -134,6 +137,7 @@ async def get_tail(
     settings = settings_for(env)
     search = await _request(request, settings, TAIL_PARAMS)
     match = to_fts(search.tree) if search.tree is not None else None
+    request.app.state.telemetry.searched("tail")
     options = TailOptions(max_events, duration, backlog, request.headers.get("last-event-id"))
     return StreamingResponse(
         stream(store_for(env, settings), match, search, options),
