@@ -49,6 +49,7 @@ _SLASHES = str.maketrans(
         "\u29f9": "\\",
     }
 )
+_ENCODED = re.compile(r"[%&\\]")  # every decoder needs one of these to act
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 _SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _LINE_BREAKS = re.compile(r"[^\S\r\n]*[\r\n]+\s*")
@@ -81,6 +82,8 @@ def decode_once(value: str, *, plus_is_space: bool) -> str:
 def fully_decode(value: str, *, plus_is_space: bool = False) -> tuple[str, int]:
     """`value` with every layer of encoding removed, and how many layers there were."""
     text = value[:MAX_CHARS]
+    if not _ENCODED.search(text) and not (plus_is_space and "+" in text):
+        return text, 0  # nothing any decoder would change: most values, skipped cheaply
     for layer in range(MAX_ROUNDS):
         decoded = decode_once(text, plus_is_space=plus_is_space)
         if decoded == text:
@@ -94,7 +97,7 @@ def fold(text: str) -> str:
 
     Line breaks survive (as one `\\n`): to a shell a newline separates commands.
     """
-    folded = unicodedata.normalize("NFKC", text).translate(_SLASHES)
+    folded = text if text.isascii() else unicodedata.normalize("NFKC", text).translate(_SLASHES)
     folded = _CONTROL.sub("", folded).lower()
     folded = _BLANKS.sub(" ", folded)
     return _LINE_BREAKS.sub("\n", folded).strip(" ")  # an edge newline may be a separator
@@ -102,6 +105,8 @@ def fold(text: str) -> str:
 
 def strip_sql_comments(text: str) -> str:
     """Block comments become a space, keeping MySQL executable comments' content."""
+    if "/*" not in text:
+        return text
     without_blocks = _SQL_COMMENT.sub(lambda m: f" {m.group(1)} " if _kept(m) else " ", text)
     return _SPACES.sub(" ", without_blocks).strip()
 

@@ -36,12 +36,13 @@ class Rule:
     triggers: frozenset[str] | None = None  # run only if the view holds one of these characters
     locations: frozenset[str] | None = None  # "query", "body", "path", "header", "cookie"
 
-    def match(self, views: Views) -> tuple[int, int, str] | None:
+    def match(self, views: Views, *, gated: bool = False) -> tuple[int, int, str] | None:
+        """Where the rule matched; `gated` means the caller already checked the triggers."""
         if self.check is not None:
             return self.check(views)
         assert self.pattern is not None  # regex_rule always sets one
         subject = getattr(views, self.view)
-        if self.triggers is not None and not any(c in subject for c in self.triggers):
+        if not gated and self.triggers is not None and self.triggers.isdisjoint(subject):
             return None
         found = self.pattern.search(subject)
         return None if found is None else (found.start(), found.end(), self.view)
