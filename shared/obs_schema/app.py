@@ -66,7 +66,7 @@ def create_app(spec: WorkerSpec) -> FastAPI:
     )
     app.state.spec = spec
     app.state.registry = registry
-    app.state.telemetry = telemetry
+    app.state.binding_telemetry = telemetry
     handlers.install(app)
     app.include_router(_operations_router(spec, registry))
     app.add_middleware(BodyGuard, max_body_bytes=spec.max_body_bytes)

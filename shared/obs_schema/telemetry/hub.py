@@ -83,6 +83,14 @@ class Telemetry:
         self._kinds = {n: KINDS[k] for n, k in self.kinds.items() if k in KINDS}
         self._envs: dict[int, tuple[Any, InstrumentedEnv]] = {}
 
+    def reset(self) -> None:
+        """Forget pending observations and shipping state (an isolate starting afresh)."""
+        self.recorder = Recorder(self.worker, self.max_keys)
+        self.shipping = Shipping()
+        self.interval = FLUSH_INTERVAL_SECONDS
+        self._last_flush = float("-inf")
+        self._envs.clear()
+
     # --- per request ------------------------------------------------------------------------
     def start(self, cf_ray: str | None) -> Invocation:
         invocation = Invocation(host.now(), colo_of(cf_ray))

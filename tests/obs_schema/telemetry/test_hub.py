@@ -67,7 +67,7 @@ def build(kv: KVNamespace, telemetry_interval: float = 0.0) -> Any:
         await env.CONFIG.put("k", "v")
         return {"value": await env.CONFIG.get("k")}
 
-    app.state.telemetry.interval = telemetry_interval
+    app.state.binding_telemetry.interval = telemetry_interval
     return app
 
 
@@ -122,7 +122,7 @@ async def test_an_unreachable_infra_never_fails_the_request_and_drops_are_counte
         second = await http.get("/demo/read")
         await host.drain()
     assert first.status_code == second.status_code == 200
-    telemetry: Telemetry = app.state.telemetry
+    telemetry: Telemetry = app.state.binding_telemetry
     assert (telemetry.shipping.failed, telemetry.shipping.dropped) == (1, 3)
     assert infra.batches[0]["dropped"] == {"ship_failed": 3}
     exposition = render_text(app.state.registry)
@@ -138,7 +138,7 @@ async def test_without_an_infra_binding_batches_are_dropped_and_counted(
     async with client(app, {"CONFIG": kv}) as http:
         assert (await http.get("/demo/read")).status_code == 200
         await host.drain()
-    assert app.state.telemetry.shipping.last_error == "no INFRA service binding"
+    assert app.state.binding_telemetry.shipping.last_error == "no INFRA service binding"
 
 
 @pytest.mark.anyio
@@ -149,7 +149,7 @@ async def test_a_local_sink_replaces_shipping(kv: KVNamespace, clock: ManualCloc
         kept.append(batch)
 
     app = build(kv)
-    app.state.telemetry.sink = sink
+    app.state.binding_telemetry.sink = sink
     async with client(app, {"CONFIG": kv}) as http:
         await http.get("/demo/read")
         await host.drain()

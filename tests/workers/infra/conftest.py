@@ -13,7 +13,7 @@ from localedge.clock import ManualClock
 from localedge.gateway import Gateway
 from localedge.stack import Stack, StackOptions
 from localedge.storage import DurableObjectStorage
-from tests.workers.infra.helpers import ROOT, TOKENS
+from tests.workers.infra.helpers import ROOT, TOKENS, fresh_telemetry
 
 # The Worker's package, importable as on Cloudflare (where src/ is the module root).
 sys.path.insert(0, str(ROOT / "workers" / "infra" / "src"))
@@ -37,6 +37,7 @@ async def stack(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Stack]:
         StackOptions(root=ROOT, data_dir=tmp_path / "data", clock=clock, secrets=TOKENS)
     )
     await running.start(run_timers=False)
+    fresh_telemetry(running)
     yield running
     await running.close()
 

@@ -93,7 +93,7 @@ async def test_a_slowed_kv_becomes_an_anomaly_in_health_and_an_alert_then_resolv
     seeded = await infra.record_telemetry(normal_history(3))
     assert seeded == {"accepted": 3 * 1440, "skipped": 0, "refused": 0}
     kv = SlowKV(stack, clock, monkeypatch)
-    stack.worker("obs-logs").app.state.telemetry.interval = 0
+    stack.worker("obs-logs").app.state.binding_telemetry.interval = 0
     await traffic(http, stack, clock, kv, 11, latency=0.25)
 
     found = (await http.get("/infra/anomalies", params={"state": "active"}, headers=READ)).json()

@@ -24,7 +24,7 @@ from opentelemetry.sdk.resources import Resource
 
 from localedge.clock import ManualClock
 from localedge.stack import Stack, StackOptions
-from tests.workers.infra.helpers import INGEST, READ, ROOT, TOKENS
+from tests.workers.infra.helpers import INGEST, READ, ROOT, TOKENS, fresh_telemetry
 
 PROTOBUF = {"content-type": "application/x-protobuf", **INGEST}
 
@@ -187,6 +187,7 @@ async def test_acknowledged_points_survive_a_restart(tmp_path: Any) -> None:
     for attempt in range(2):
         stack = Stack(options)
         await stack.start(run_timers=False)
+        fresh_telemetry(stack)
         transport = httpx.ASGITransport(app=Gateway(stack))
         async with httpx.AsyncClient(transport=transport, base_url="http://x") as http:
             if attempt == 0:

@@ -22,7 +22,7 @@ from localedge.clock import ManualClock
 from localedge.gateway import Gateway
 from localedge.stack import Stack, StackOptions
 from tests.workers.infra.analytics_server import AnalyticsServer, analytics_server
-from tests.workers.infra.helpers import READ, ROOT, TOKENS
+from tests.workers.infra.helpers import READ, ROOT, TOKENS, fresh_telemetry
 
 AT = "2025-12-31T23:50:00Z"
 NAMESPACE = "0f2ac74b498b48028cb68387c421e279"
@@ -124,6 +124,7 @@ async def configured(tmp_path: Path, server: AnalyticsServer) -> AsyncIterator[S
     stack = Stack(StackOptions(root=ROOT, data_dir=tmp_path / "d", clock=ManualClock(),
                                secrets=secrets))  # fmt: skip
     await stack.start(run_timers=False)
+    fresh_telemetry(stack)
     yield stack
     await stack.close()
 

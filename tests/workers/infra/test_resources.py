@@ -12,7 +12,7 @@ import pytest
 from localedge.clock import ManualClock
 from localedge.gateway import Gateway
 from localedge.stack import Stack, StackOptions
-from tests.workers.infra.helpers import HOUR, READ, ROOT, T0, TOKENS
+from tests.workers.infra.helpers import HOUR, READ, ROOT, T0, TOKENS, fresh_telemetry
 
 DAY = 24 * HOUR
 
@@ -35,6 +35,7 @@ async def free_plan(tmp_path: Path) -> AsyncIterator[Stack]:
                            secrets={**TOKENS, "INFRA_PLAN": "free"})  # fmt: skip
     stack = Stack(options)
     await stack.start(run_timers=False)
+    fresh_telemetry(stack)
     yield stack
     await stack.close()
 
@@ -84,7 +85,7 @@ async def test_kv_writes_growing_toward_the_free_limit_warn_and_raise_one_alert(
 async def test_colos_come_from_the_workers_own_invocations(
     stack: Stack, http: httpx.AsyncClient
 ) -> None:
-    stack.worker("obs-logs").app.state.telemetry.interval = 0
+    stack.worker("obs-logs").app.state.binding_telemetry.interval = 0
     for ray in ("a1-LHR", "a2-LHR", "a3-AMS"):
         await http.get("/logs/health", headers={"cf-ray": ray})
     await http.get("/logs/nope", headers={"cf-ray": "a4-AMS"})
@@ -109,6 +110,9 @@ async def test_rate_limiting_and_sources_report_what_the_security_worker_says(
     sources = (await http.get("/infra/sources", headers=READ)).json()
     assert sources["cloudflare_analytics"] == {"configured": False}
     assert sorted(sources["store"]) == ["shard-0", "shard-1", "shard-2", "shard-3"]
+    stack.worker("obs-infra").app.state.binding_telemetry.interval = 0
+    await http.get("/infra/health", headers=READ)  # probes CONFIG: one KV read, timed
+    await stack.drain()  # the infra Worker's own telemetry is stored after its responses
     snapshot = await stack.worker("obs-infra").entrypoint().snapshot()
     # The stack's own KV reads (token checks) take no time on the manual clock.
     assert snapshot == {"anomalies_active": 0, "capacity_warnings": 0, "kv_p95_ms_5m": 0.0}

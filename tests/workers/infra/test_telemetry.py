@@ -77,7 +77,7 @@ async def test_calls_on_another_worker_reach_the_store_through_its_infra_binding
         return await real_get(*args, **kwargs)
 
     monkeypatch.setattr(config, "get", slow_get)
-    stack.worker("obs-logs").app.state.telemetry.interval = 0  # ship after every request
+    stack.worker("obs-logs").app.state.binding_telemetry.interval = 0  # ship after every request
     for _ in range(3):
         reply = await http.get("/logs/health", headers={**READ, "cf-ray": "1234abcd-AMS"})
         assert reply.status_code == 200

@@ -33,4 +33,4 @@ async def _own_telemetry(env: Any, batch: dict[str, Any]) -> None:
     await telemetry.receive(env, batch, host.now_ms())
 
 
-app.state.telemetry.sink = _own_telemetry
+app.state.binding_telemetry.sink = _own_telemetry

@@ -121,10 +121,25 @@ class Batch:
         self.points += 1
 
     def payloads(self, shards: int = SHARDS) -> dict[int, str]:
-        split: dict[int, list[dict[str, Any]]] = {}
+        """Per shard, its entries as one JSON string of positional rows (`FIELDS` order, the
+        points flattened): fewer tokens to parse than objects with keys."""
+        split: dict[int, list[list[Any]]] = {}
         for entry in self.entries.values():
-            split.setdefault(shard_of(entry["f"], shards), []).append(entry)
+            row = [entry[key] for key in FIELDS[:-1]]
+            row.append([x for point in entry["p"] for x in point])
+            split.setdefault(shard_of(entry["f"], shards), []).append(row)
         return {shard: json.dumps(part, separators=(",", ":")) for shard, part in split.items()}
+
+
+FIELDS = ("n", "l", "f", "k", "r", "a", "le", "u", "c", "p")
+
+
+def from_row(row: list[Any]) -> dict[str, Any]:
+    """An entry from a positional payload row."""
+    entry = dict(zip(FIELDS, row, strict=True))
+    flat = entry["p"]
+    entry["p"] = [flat[i : i + 3] for i in range(0, len(flat), 3)]
+    return entry
 
 
 GRID_RATIO: float = math.pow(2.0, 1 / 2**GRID_SCALE)

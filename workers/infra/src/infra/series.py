@@ -22,6 +22,7 @@ AGGS = ("sum", "last", "max", "min")
 KINDS = ("counter", "gauge", "histogram")
 ROLES = ("value", "count", "sum", "bucket", "gbucket")
 FRESH_START_MS = 10 * 60_000  # a cumulative stream this young is counted from its start
+STATE_ROWS = 20
 INF_MARK = 1e308  # JSON has no infinity: the +Inf bucket bound is stored as this sentinel
 
 
@@ -78,8 +79,18 @@ class Series:
         return delta
 
 
+_CANONICAL: dict[tuple[tuple[str, str], ...], str] = {}
+
+
 def canonical_labels(labels: Mapping[str, str]) -> str:
-    return json.dumps(dict(sorted(labels.items())), separators=(",", ":"), ensure_ascii=False)
+    """Sorted compact JSON; label sets repeat export after export, so they are cached."""
+    key = tuple(sorted(labels.items()))
+    found = _CANONICAL.get(key)
+    if found is None:
+        if len(_CANONICAL) >= 200_000:
+            _CANONICAL.clear()
+        found = _CANONICAL[key] = json.dumps(dict(key), separators=(",", ":"), ensure_ascii=False)
+    return found
 
 
 def merge(agg: str, old: float | None, new: float) -> float:
@@ -151,14 +162,23 @@ class Catalog:
         return self.by_family.keys()
 
     def save_dirty(self, touched: Iterable[Series]) -> None:
+        """Persist changed counter state, 20 series per statement (5 parameters each)."""
+        rows = []
         for series in touched:
             if series.dirty:
-                self.sql.exec(
-                    "UPDATE series SET last_ms = ?, raw = ?, raw_start = ?, raw_ms = ? "
-                    "WHERE id = ?",
-                    series.last_ms, series.raw, series.raw_start, series.raw_ms, series.id,
-                )  # fmt: skip
+                rows.append(
+                    (series.id, series.last_ms, series.raw, series.raw_start, series.raw_ms)
+                )
                 series.dirty = False
+        for start in range(0, len(rows), STATE_ROWS):
+            batch = rows[start : start + STATE_ROWS]
+            values = ",".join("(?, ?, ?, ?, ?)" for _ in batch)
+            self.sql.exec(
+                f"WITH v(id, last_ms, raw, raw_start, raw_ms) AS (VALUES {values}) "  # noqa: S608
+                "UPDATE series SET last_ms = v.last_ms, raw = v.raw, raw_start = v.raw_start, "
+                "raw_ms = v.raw_ms FROM v WHERE series.id = v.id",
+                *(x for row in batch for x in row),
+            )
 
     def forget(self, ids: Iterable[int]) -> None:
         for series_id in ids:

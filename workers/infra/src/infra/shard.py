@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra import codec, rollup
+from infra.samples import from_row
 from infra.series import Catalog, Series, SeriesLimitError, merge
 
 MINUTE_MS = 60_000
@@ -93,7 +94,7 @@ class ShardCore:
                 continue
             touched.append(series)
             fold = pending[series.agg]
-            for t_ms, start_ms, value in sorted(points, key=lambda p: p[0]):
+            for t_ms, start_ms, value in points if len(points) < 2 else sorted(points):
                 if t_ms < oldest or t_ms > now_ms + FUTURE_TOLERANCE_MS:
                     result.reject(1, "timestamp outside the 7-day window (or in the future)")
                     continue
@@ -261,10 +262,14 @@ class ShardCore:
 
 
 def decode_payload(payload: str) -> list[dict[str, Any]]:
-    entries = json.loads(payload)
-    if not isinstance(entries, list):
-        raise ValueError("payload must be a JSON list of series entries")
-    return entries
+    """Series entries from a `Batch.payloads` string (positional rows)."""
+    rows = json.loads(payload)
+    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+        raise ValueError("payload must be a JSON list of series rows")
+    try:
+        return [from_row(row) for row in rows]
+    except (TypeError, ValueError):
+        raise ValueError("a series row has the wrong shape") from None
 
 
 def _batches(ids: list[int]) -> Iterable[list[int]]:

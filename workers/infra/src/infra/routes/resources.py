@@ -97,7 +97,7 @@ async def get_sources(request: Request) -> dict[str, Any]:
     return {
         "cloudflare_analytics": await poller.status(env),
         "store": {f"shard-{i}": size for i, size in enumerate(sizes)},
-        "telemetry": dict(vars(request.app.state.telemetry.shipping)),
+        "telemetry": dict(vars(request.app.state.binding_telemetry.shipping)),
     }
 
 

@@ -1,0 +1,153 @@
+"""OTLP/HTTP metric ingest against a real server process (`python -m localedge serve`).
+
+Run: `.venv/bin/python bench/infra/ingest_bench.py` (about a minute).
+
+Each request is an `ExportMetricsServiceRequest` in protobuf with 2,000 data points (gauges,
+cumulative counters and explicit-bucket histograms over 40 attribute sets, one resource), as an
+OpenTelemetry SDK exports them; timestamps move forward a second per request. Four concurrent
+clients post for a fixed time on loopback; the server is one uvicorn process, as `make run`
+starts it. Client and server share this machine's CPUs.
+
+Peers: the OpenTelemetry Collector is not installable here (no Debian or PyPI package), so its
+published sizing figure is shown as a reference, not measured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+)
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+ROOT = Path(__file__).resolve().parents[2]
+STACK_ROOT = Path(os.environ.get("BENCH_STACK_ROOT") or ROOT)  # which tree of Workers to serve
+POINTS_PER_REQUEST = 2000
+CLIENTS = 4
+SECONDS = 20.0
+TOKEN = "bench-ingest"
+
+
+def request_body(t_ns: int, start_ns: int) -> bytes:
+    request = ExportMetricsServiceRequest()
+    resource = request.resource_metrics.add()
+    resource.resource.attributes.append(
+        KeyValue(key="service.name", value=AnyValue(string_value="bench"))
+    )
+    scope = resource.scope_metrics.add()
+    per_metric = 40
+    for m in range(POINTS_PER_REQUEST // per_metric):
+        metric = scope.metrics.add(name=f"bench.metric.{m}", unit="1")
+        for a in range(per_metric):
+            attrs = [KeyValue(key="route", value=AnyValue(string_value=f"/r/{a}")),
+                     KeyValue(key="code", value=AnyValue(int_value=200 + a % 3))]  # fmt: skip
+            if m % 3 == 0:
+                point = metric.gauge.data_points.add(time_unix_nano=t_ns, as_double=a * 1.5)
+            elif m % 3 == 1:
+                metric.sum.aggregation_temporality = 2
+                metric.sum.is_monotonic = True
+                point = metric.sum.data_points.add(
+                    time_unix_nano=t_ns, start_time_unix_nano=start_ns, as_int=t_ns // 10**9 + a
+                )
+            else:
+                metric.histogram.aggregation_temporality = 2
+                point = metric.histogram.data_points.add(
+                    time_unix_nano=t_ns, start_time_unix_nano=start_ns, count=10, sum=1.25,
+                    explicit_bounds=[0.01, 0.1, 1.0], bucket_counts=[2, 5, 2, 1],
+                )  # fmt: skip
+            point.attributes.extend(attrs)
+    return bytes(request.SerializeToString())
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(data: Path) -> tuple[subprocess.Popen[str], str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OBS_")}
+    env.update(OBS_INGEST_TOKEN=TOKEN, OBS_READ_TOKEN="bench-read", OBS_ADMIN_TOKEN="bench-admin")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localedge", "serve", "--port", str(port), "--data-dir", str(data),
+         "--root", str(STACK_ROOT)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "Local stack ready" in line:
+            return process, f"http://127.0.0.1:{port}"
+    raise RuntimeError("server did not start")
+
+
+async def run(url: str) -> tuple[int, float, list[float], int]:
+    start_ns = time.time_ns() - 60 * 10**9
+    headers = {"content-type": "application/x-protobuf", "authorization": f"Bearer {TOKEN}"}
+    latencies: list[float] = []
+    sent = rejected = 0
+    offset = [0]
+    deadline = time.perf_counter() + SECONDS
+
+    async def client(http: httpx.AsyncClient) -> None:
+        nonlocal sent, rejected
+        while time.perf_counter() < deadline:
+            offset[0] += 1
+            body = request_body(time.time_ns() + offset[0] * 1000, start_ns)
+            began = time.perf_counter()
+            reply = await http.post(f"{url}/v1/metrics", content=body, headers=headers)
+            latencies.append((time.perf_counter() - began) * 1000)
+            assert reply.status_code == 200, reply.text
+            answer = ExportMetricsServiceResponse.FromString(reply.content)
+            rejected += answer.partial_success.rejected_data_points
+            sent += POINTS_PER_REQUEST
+
+    began = time.perf_counter()
+    async with httpx.AsyncClient(timeout=60) as http:
+        await asyncio.gather(*(client(http) for _ in range(CLIENTS)))
+    return sent, time.perf_counter() - began, latencies, rejected
+
+
+def main() -> None:
+    print(f"# OTLP metric ingest — {platform.python_implementation()} {platform.python_version()}")
+    print(f"# {platform.machine()} {os.cpu_count()} CPUs, {platform.platform()}")
+    print(
+        f"# {POINTS_PER_REQUEST} points per protobuf request, {CLIENTS} clients, {SECONDS:.0f} s\n"
+    )
+    data = Path(tempfile.mkdtemp())
+    process, url = start_server(data)
+    try:
+        sent, elapsed, latencies, rejected = asyncio.run(run(url))
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    latencies.sort()
+    p50 = statistics.median(latencies)
+    p99 = latencies[int(0.99 * (len(latencies) - 1))]
+    size = sum(f.stat().st_size for f in data.rglob("*") if f.is_file())
+    print("| | points/s | requests/s | p50 ms | p99 ms |")
+    print("|---|---|---|---|---|")
+    print(f"| ours (local stack, 1 process) | {sent / elapsed:,.0f} | "
+          f"{len(latencies) / elapsed:.1f} | {p50:.0f} | {p99:.0f} |")  # fmt: skip
+    print(
+        "| OpenTelemetry Collector (published sizing, not measured here) | "
+        "~20,000 per CPU | — | — | — |"
+    )
+    print(f"\n# {sent:,} points sent, {rejected} rejected; {size / 2**20:.1f} MiB on disk")
+
+
+if __name__ == "__main__":
+    main()
