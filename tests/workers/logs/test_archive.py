@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from localedge.clock import ManualClock
 from localedge.r2 import R2Bucket
 from localedge.storage import DurableObjectStorage
 from logs.archive import Policy, archive_shard, decode, expire_objects, list_keys, slot_of_key
+from logs.rows import shard_batch
 from logs.store.shardarchive import ShardArchive
 from logs.store.shardcore import ShardCore
 
@@ -52,7 +52,7 @@ async def test_closed_hours_become_gzip_ndjson_partitions(
 ) -> None:
     core, parts = ShardCore(storage.sql), ShardArchive(storage.sql)
     core.insert(
-        [json.dumps([row(T - 2 * HOUR + 5, "a"), row(T - HOUR + 7, "b"), row(T + 1, "now")])]
+        shard_batch([row(T - 2 * HOUR + 5, "a"), row(T - HOUR + 7, "b"), row(T + 1, "now")])
     )
     outcome = await archive_shard(parts, bucket, POLICY, T + 10 * 60_000)
     assert outcome == {"objects": 2, "archived": 2, "expired": 0, "remaining": 1}
@@ -72,7 +72,7 @@ async def test_rerunning_after_a_crash_neither_loses_nor_duplicates(
     storage: DurableObjectStorage, bucket: R2Bucket
 ) -> None:
     core, parts = ShardCore(storage.sql), ShardArchive(storage.sql)
-    core.insert([json.dumps([row(T - HOUR + i, f"m{i}") for i in range(5)])])
+    core.insert(shard_batch([row(T - HOUR + i, f"m{i}") for i in range(5)]))
 
     class Crashing:
         async def put(self, *args: Any, **kwargs: Any) -> None:
@@ -92,9 +92,9 @@ async def test_late_rows_of_an_archived_hour_become_a_new_part(
     storage: DurableObjectStorage, bucket: R2Bucket
 ) -> None:
     core, parts = ShardCore(storage.sql), ShardArchive(storage.sql)
-    core.insert([json.dumps([row(T - HOUR, "on time")])])
+    core.insert(shard_batch([row(T - HOUR, "on time")]))
     await archive_shard(parts, bucket, POLICY, T)
-    core.insert([json.dumps([row(T - HOUR + 1, "late")])])
+    core.insert(shard_batch([row(T - HOUR + 1, "late")]))
     await archive_shard(parts, bucket, POLICY, T + 60_000)
     assert sorted(await archived(bucket)) == ["late", "on time"]
     assert len(await keys(bucket, "logs/2026/11/27/09/")) == 2
@@ -104,7 +104,7 @@ async def test_rows_leave_the_hot_store_only_archived_and_past_retention(
     storage: DurableObjectStorage, bucket: R2Bucket
 ) -> None:
     core, parts = ShardCore(storage.sql), ShardArchive(storage.sql)
-    core.insert([json.dumps([row(T - HOUR, "old"), row(T + HOUR, "newer")])])
+    core.insert(shard_batch([row(T - HOUR, "old"), row(T + HOUR, "newer")]))
     later = T + POLICY.hot_retention_ms + 30 * 60_000
     outcome = await archive_shard(parts, bucket, POLICY, later)
     assert outcome["expired"] == 1 and outcome["archived"] == 2
@@ -117,7 +117,7 @@ async def test_parts_are_cut_at_the_part_size(
     storage: DurableObjectStorage, bucket: R2Bucket
 ) -> None:
     core, parts = ShardCore(storage.sql), ShardArchive(storage.sql)
-    core.insert([json.dumps([row(T - HOUR + i, f"m{i}") for i in range(25)])])
+    core.insert(shard_batch([row(T - HOUR + i, f"m{i}") for i in range(25)]))
     assert parts.assign(T, part_rows=10) == 3
     assert [part.rows for part in parts.pending()] == [10, 10, 5]
 

@@ -65,6 +65,20 @@ def build(entry: Entry, scrubber: Scrubber, received_ms: int, source: str, edge:
     ]
 
 
+def shard_batch(rows: Sequence[list[Any]]) -> dict[str, Any]:
+    """What one shard's `insert` RPC takes: the rows in chunks, their per-minute counts
+    (counted here, so the shard does not parse every row twice) and the oldest timestamp."""
+    counts: dict[tuple[int, int, str], int] = {}
+    for row in rows:
+        key = (row[TS] // 60000, row[LEVEL], row[SERVICE])
+        counts[key] = counts.get(key, 0) + 1
+    return {
+        "chunks": chunks(rows),
+        "stats": [[*key, count] for key, count in counts.items()],
+        "first_ms": min(row[TS] for row in rows),
+    }
+
+
 def chunks(rows: Sequence[list[Any]]) -> list[str]:
     """The rows as JSON arrays of at most `MAX_CHUNK_BYTES` each."""
     out: list[str] = []

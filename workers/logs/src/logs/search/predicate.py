@@ -2,7 +2,7 @@
 
 Same semantics as `logs.store.searchsql`: row-id window, minimum level, services, trace id,
 attribute filters (literal key or dotted path, compared as SQLite's CAST AS TEXT would) and
-the full-text tree over message and attributes.
+the full-text tree over the message.
 """
 
 from __future__ import annotations
@@ -43,12 +43,7 @@ class Predicate:
         for key, values in request.attrs:
             if _as_text(_lookup(attributes, key)) not in values:
                 return False
-        if self.matcher is not None:
-            text = record["message"]
-            if attributes:
-                text += " " + json.dumps(attributes, ensure_ascii=False)
-            return self.matcher(text)
-        return True
+        return self.matcher is None or self.matcher(record["message"])
 
 
 def _lookup(attributes: dict[str, Any], key: str) -> Any:

@@ -39,7 +39,9 @@ class LogStore:
         for row in rows:
             groups[(self.placement.bucket(row[TS]), self.placement.slot(row[SERVICE]))].append(row)
         new = catalog.registry.unknown(self.catalog_namespace, set(groups))
-        calls = [self.stub(b, s).insert(rowsmod.chunks(part)) for (b, s), part in groups.items()]
+        calls = [
+            self.stub(b, s).insert(rowsmod.shard_batch(part)) for (b, s), part in groups.items()
+        ]
         if new:  # listed before acknowledged, so a reader never misses a shard
             calls.append(self.catalog.register([list(pair) for pair in sorted(new)]))
         stored = await asyncio.gather(*calls)

@@ -4,7 +4,9 @@ Row ids carry time: `id = ts_ms * 2**20 + n`, so the table's own order is time o
 first is a backwards walk of the primary key, a time window is a rowid range, and FTS5 (whose
 rowids are these ids) answers "newest 100 matches" by walking its posting lists backwards and
 stopping at 100, with no sort. Partial indexes cover the rare rows the common filters want
-(warnings and worse, errors and worse, records with a trace id, unarchived rows).
+(warnings and worse, errors and worse, records with a trace id): each index costs only the
+rows it holds. Services need no index: a slot holds few services (placement by service).
+The full-text index covers messages; attributes are searched with `attr.<key>=<value>`.
 """
 
 from __future__ import annotations
@@ -30,23 +32,19 @@ STATEMENTS = (
         edge TEXT NOT NULL,
         batch INTEGER
     )""",
-    "CREATE INDEX IF NOT EXISTS logs_service ON logs (service, id)",
     "CREATE INDEX IF NOT EXISTS logs_trace ON logs (trace_id, id) WHERE trace_id IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS logs_warning ON logs (id) WHERE level >= 4",
     "CREATE INDEX IF NOT EXISTS logs_error ON logs (id) WHERE level >= 5",
-    "CREATE INDEX IF NOT EXISTS logs_unarchived ON logs (id) WHERE batch IS NULL",
     # External content: the index keeps no second copy of the text.
     """CREATE VIRTUAL TABLE IF NOT EXISTS logs_fts USING fts5 (
-        message, attributes, content = 'logs', content_rowid = 'id',
+        message, content = 'logs', content_rowid = 'id',
         tokenize = 'unicode61 remove_diacritics 2'
     )""",
     """CREATE TRIGGER IF NOT EXISTS logs_fts_insert AFTER INSERT ON logs BEGIN
-        INSERT INTO logs_fts (rowid, message, attributes)
-        VALUES (new.id, new.message, new.attributes);
+        INSERT INTO logs_fts (rowid, message) VALUES (new.id, new.message);
     END""",
     """CREATE TRIGGER IF NOT EXISTS logs_fts_delete AFTER DELETE ON logs BEGIN
-        INSERT INTO logs_fts (logs_fts, rowid, message, attributes)
-        VALUES ('delete', old.id, old.message, old.attributes);
+        INSERT INTO logs_fts (logs_fts, rowid, message) VALUES ('delete', old.id, old.message);
     END""",
     # Counts per minute, level and service: stats and snapshots without scanning records.
     """CREATE TABLE IF NOT EXISTS stats (
@@ -58,6 +56,8 @@ STATEMENTS = (
         id INTEGER PRIMARY KEY, hour INTEGER NOT NULL, rows INTEGER NOT NULL,
         lo INTEGER, hi INTEGER, uploaded INTEGER NOT NULL DEFAULT 0, object TEXT
     )""",
+    # Hours that received rows after they were archived (see `shardarchive`).
+    "CREATE TABLE IF NOT EXISTS late (hour INTEGER PRIMARY KEY)",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
 )
 

@@ -5,6 +5,10 @@ once; its R2 object key names the part, so writing it again after a crash writes
 object. Rows are deleted only when their part is marked uploaded and they are older than the
 hot retention. Rows arriving late for an hour already archived become a new part of that hour:
 nothing is lost, nothing is written twice.
+
+No index tracks unarchived rows (it would cost every insert): the watermark `archived_to` says
+every hour before it was assigned, inserts note hours that get rows behind the watermark
+(`late`), and each hour is assigned by walking its row-id range.
 """
 
 from __future__ import annotations
@@ -33,36 +37,68 @@ class ShardArchive:
         self.sql = sql
 
     def assign(self, closed_before_ms: int, part_rows: int = PART_ROWS) -> int:
-        """Group the unarchived rows of closed hours (before `closed_before_ms`) into parts."""
+        """Group the unassigned rows of closed hours (before `closed_before_ms`) into parts."""
+        closed_hour = closed_before_ms // HOUR_MS
         created = 0
-        bound = closed_before_ms * ID_SCALE
-        while True:
+        late = self.sql.exec("SELECT hour FROM late WHERE hour < ? ORDER BY hour", closed_hour)
+        for row in late.toArray():
+            created += self._assign_hour(row["hour"], part_rows)
+            self.sql.exec("DELETE FROM late WHERE hour = ?", row["hour"])
+        watermark = self._watermark()
+        bound = closed_hour * HOUR_MS * ID_SCALE
+        cursor = watermark * ID_SCALE
+        while cursor < bound:
             first = self.sql.exec(
-                "SELECT id FROM logs WHERE batch IS NULL AND id < ? ORDER BY id LIMIT 1", bound
-            ).toArray()
-            if not first:
-                return created
-            hour = (first[0]["id"] // ID_SCALE) // HOUR_MS
-            hour_end = min(bound, (hour + 1) * HOUR_MS * ID_SCALE)
+                "SELECT min(id) AS id FROM logs WHERE id >= ? AND id < ?", cursor, bound
+            ).one()["id"]
+            if first is None:
+                break
+            hour = first // ID_SCALE // HOUR_MS
+            created += self._assign_hour(hour, part_rows)
+            cursor = (hour + 1) * HOUR_MS * ID_SCALE
+        if closed_hour * HOUR_MS > watermark:
+            self.sql.exec(
+                "INSERT INTO meta (key, value) VALUES ('archived_to', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                closed_hour * HOUR_MS,
+            )
+        return created
+
+    def _assign_hour(self, hour: int, part_rows: int) -> int:
+        """Parts of at most `part_rows` for the unassigned rows of one hour."""
+        lo, hi = hour * HOUR_MS * ID_SCALE, (hour + 1) * HOUR_MS * ID_SCALE
+        created = 0
+        while True:
             part = self.sql.exec(
                 "INSERT INTO batches (hour, rows) VALUES (?, 0) RETURNING id", hour
             ).one()["id"]
             self.sql.exec(
-                "UPDATE logs SET batch = ?1 WHERE id IN (SELECT id FROM logs WHERE batch IS NULL"
-                " AND id >= ?2 AND id < ?3 ORDER BY id LIMIT ?4)",
+                "UPDATE logs SET batch = ?1 WHERE id IN (SELECT id FROM logs WHERE id >= ?2"
+                " AND id < ?3 AND batch IS NULL ORDER BY id LIMIT ?4)",
                 part,
-                first[0]["id"],
-                hour_end,
+                lo,
+                hi,
                 part_rows,
             )
-            self.sql.exec(
+            count = int(self.sql.exec("SELECT changes() AS n").one()["n"])
+            if count == 0:
+                self.sql.exec("DELETE FROM batches WHERE id = ?", part)
+                return created
+            last = self.sql.exec(
                 "UPDATE batches SET (rows, lo, hi) = (SELECT count(*), min(id), max(id) FROM logs"
-                " WHERE batch = ?1 AND id >= ?2 AND id < ?3) WHERE id = ?1",
+                " WHERE batch = ?1 AND id >= ?2 AND id < ?3) WHERE id = ?1 RETURNING hi",
                 part,
-                first[0]["id"],
-                hour_end,
-            )
+                lo,
+                hi,
+            ).one()["hi"]
             created += 1
+            if count < part_rows:
+                return created
+            lo = last + 1
+
+    def _watermark(self) -> int:
+        rows = self.sql.exec("SELECT value FROM meta WHERE key = 'archived_to'").toArray()
+        return int(rows[0]["value"]) if rows else 0
 
     def pending(self) -> list[Part]:
         rows = self.sql.exec(

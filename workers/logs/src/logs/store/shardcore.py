@@ -19,7 +19,10 @@ from logs.store.sqlapi import Sql
 # Statements built from constants only (S608 cannot tell); every value is a bound parameter.
 _FIELDS = ", ".join(f"r.value->>{i}" for i in range(11))
 _NEW_ID = f"(r.value->>0) * {ID_SCALE} + ((?2 + r.key) % {ID_SCALE})"
-_INSERT = f"INSERT INTO logs ({COLUMNS}) SELECT {_NEW_ID}, {_FIELDS} FROM json_each(?1) AS r"  # noqa: S608
+# Rows go in id order: FTS5 flushes its pending terms whenever a rowid goes backwards.
+_INSERT = (
+    f"INSERT INTO logs ({COLUMNS}) SELECT {_NEW_ID}, {_FIELDS} FROM json_each(?1) AS r ORDER BY 1"  # noqa: S608
+)
 _CLASHES = f"SELECT count(*) AS n FROM json_each(?1) AS r JOIN logs AS l ON l.id = {_NEW_ID}"  # noqa: S608
 _INSERT_ONE = (
     f"INSERT INTO logs ({COLUMNS}) SELECT coalesce((SELECT max(id) + 1 FROM logs "  # noqa: S608
@@ -28,9 +31,12 @@ _INSERT_ONE = (
 _TRACE = f"SELECT {COLUMNS} FROM logs WHERE trace_id = ? ORDER BY id LIMIT ?"  # noqa: S608
 _STATS = (
     "INSERT INTO stats (minute, level, service, count) "
-    "SELECT (r.value->>0) / 60000, r.value->>2, r.value->>3, count(*) FROM json_each(?1) AS r "
-    "WHERE true GROUP BY 1, 2, 3 "
-    "ON CONFLICT (minute, level, service) DO UPDATE SET count = count + excluded.count"
+    "SELECT r.value->>0, r.value->>1, r.value->>2, r.value->>3 FROM json_each(?1) AS r "
+    "WHERE true ON CONFLICT (minute, level, service) DO UPDATE SET count = count + excluded.count"
+)
+_LATE = (
+    "INSERT OR IGNORE INTO late (hour) SELECT DISTINCT (r.value->>0) / 3600000"
+    " FROM json_each(?1) AS r WHERE (r.value->>0) < ?2"
 )
 
 
@@ -41,11 +47,16 @@ class ShardCore:
         self._seq = self._meta("seq")
 
     # --- writing --------------------------------------------------------------------------
-    def insert(self, chunks: list[str]) -> int:
-        """Store every row of `chunks` (JSON arrays of rows); returns how many."""
+    def insert(self, batch: dict[str, Any]) -> int:
+        """Store a batch: `chunks` (JSON arrays of rows), `stats` (`[minute, level, service,
+        count]` rows, counted by the Worker) and `first_ms` (its oldest timestamp)."""
+        archived_to = self._meta("archived_to")
         stored = 0
-        for chunk in chunks:
+        for chunk in batch["chunks"]:
+            if batch["first_ms"] < archived_to:  # rows for hours already archived
+                self.sql.exec(_LATE, chunk, archived_to)
             stored += self._insert_chunk(chunk)
+        self.sql.exec(_STATS, json.dumps(batch["stats"]))
         self._set_meta("seq", self._seq)
         return stored
 
@@ -56,7 +67,6 @@ class ShardCore:
         else:
             self.sql.exec(_INSERT, chunk, self._seq)
             count = self.sql.exec("SELECT changes() AS n").one()["n"]
-        self.sql.exec(_STATS, chunk)
         self._seq = (self._seq + count) % ID_SCALE
         return int(count)
 
