@@ -25,7 +25,6 @@ class Detection:
     challenge_score: int = 3  # anomaly score from which the caller should challenge
     block_score: int = 5  # and block (OWASP CRS's default inbound threshold)
     disabled_rules: tuple[str, ...] = ()
-    login_routes: tuple[str, ...] = LOGIN_ROUTES
 
 
 @dataclass(frozen=True)

@@ -165,9 +165,6 @@ class DetectionIn(_Model):
     challenge_score: Annotated[int, Field(ge=1, le=1000)] = 3
     block_score: Annotated[int, Field(ge=1, le=1000)] = 5
     disabled_rules: Annotated[list[RuleId], Field(max_length=200)] = Field(default_factory=list)
-    login_routes: Annotated[
-        list[Annotated[str, StringConstraints(max_length=256)]], Field(max_length=32)
-    ] = Field(default_factory=lambda: ["/api/auth/login", "/api/login", "/login"])
 
 
 class ResponseIn(_Model):
