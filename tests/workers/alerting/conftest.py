@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -72,3 +73,26 @@ async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=Gateway(stack))
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8787") as client:
         yield client
+
+
+@pytest.fixture
+def numbers(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What the APM and logs Workers' `snapshot()` RPCs answer, as a test scripts it (their own
+    tests cover how they compute it); the security Worker's fails, as a broken Worker would."""
+    scripted: dict[str, Any] = {"apm": {}, "logs": {}}
+
+    def answering(worker: str, key: str | None) -> None:
+        module = stack.worker(worker).module
+
+        class Scripted(module.Default):  # type: ignore[misc, name-defined]
+            async def snapshot(self) -> dict[str, Any]:
+                if key is None:
+                    raise RuntimeError("snapshot store unavailable")
+                return dict(scripted[key])
+
+        monkeypatch.setattr(module, "Default", Scripted)
+
+    answering("obs-apm", "apm")
+    answering("obs-logs", "logs")
+    answering("obs-security", None)
+    return scripted

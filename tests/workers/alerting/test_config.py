@@ -102,10 +102,10 @@ def bad(change: dict[str, Any]) -> set[str]:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"route.receiver": "nobody"}, "route: route {} names an unknown receiver 'nobody'"),
+        ({"route.receiver": "nobody"}, "route.receiver: no receiver is named 'nobody'"),
         (
             {"route.routes.0.escalation": "none"},
-            "route: route {}/{severity=\"critical\"} names an unknown escalation policy 'none'",
+            "route.routes.0.escalation: no escalation policy is named 'none'",
         ),
         (
             {"receivers.1.name": "team"},

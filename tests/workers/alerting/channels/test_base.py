@@ -127,7 +127,7 @@ async def test_a_provider_echoing_the_request_never_makes_a_secret_appear(
     transport = HttpxTransport()
     sender = notifier(kind, echo.url, by_reference, env_for(echo.url))
     [part] = sender.split(message())
-    result = await sender.notify(part, transport, 5.0)
+    result = await sender.notify(part, transport, 30.0)
     await transport.close()
     assert result[0] is retryable and result[1] is not None
     assert result[1].status == status
@@ -141,9 +141,10 @@ async def test_a_provider_echoing_the_request_never_makes_a_secret_appear(
 async def test_refused_connections_timeouts_and_missing_secrets_say_nothing_secret(
     kind: str, echo: Echo
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    # A port bound but not listening refuses connections, and nobody else can take it.
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
     refused = notifier(kind, closed, False, env_for(closed))
     echo.delay_s = 0.3
     slow = notifier(kind, echo.url, True, env_for(echo.url))
@@ -152,12 +153,13 @@ async def test_refused_connections_timeouts_and_missing_secrets_say_nothing_secr
     outcomes = [
         (await n.notify(n.split(message())[0], transport, timeout), base)
         for n, timeout, base in (
-            (refused, 5.0, closed),
+            (refused, 30.0, closed),
             (slow, 0.05, echo.url),
-            (missing, 5.0, echo.url),
+            (missing, 30.0, echo.url),
         )
     ]
     await transport.close()
+    probe.close()
     (refused_result, _), (slow_result, _), (missing_result, _) = outcomes
     assert refused_result[0] is True and "could not connect" in refused_result[1].message
     assert slow_result[0] is True and "timed out" in slow_result[1].message

@@ -111,9 +111,9 @@ async def test_a_429_waits_at_least_its_retry_after(
 async def test_network_errors_are_retried_until_attempts_run_out(
     stack: Stack, http: httpx.AsyncClient
 ) -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    probe = socket.socket()  # bound, never listening: connections are refused
+    probe.bind(("127.0.0.1", 0))
+    closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
     config = hook_config(closed)
     config["global"] = {"delivery": {"max_attempts": 3, "backoff": "1s", "max_backoff": "4s"}}
     await configure(http, config)
@@ -127,6 +127,7 @@ async def test_network_errors_are_retried_until_attempts_run_out(
     ]
     assert failed["log"][0]["error"] == "webhook: could not connect (ConnectError)"
     assert closed not in str(failed)
+    probe.close()
 
 
 async def test_slack_is_throttled_to_about_one_message_a_second(

@@ -120,7 +120,7 @@ def parse(document: object, previous: Mapping[str, Any] | None = None) -> Alerti
         document=data,
         **_globals(data.get("global", {}), problems),
     )
-    _check_references(config, route, problems)
+    _check_references(config, data.get("route"), problems)
     problems.raise_if_any()
     return config
 
@@ -247,16 +247,13 @@ def _people(raw: object, problems: Problems) -> dict[str, Person]:
     return found
 
 
-def _check_references(
-    config: AlertingConfig, route: routing.Route | None, problems: Problems
-) -> None:
-    for node in route.walk() if route else []:
-        if node.receiver not in config.receivers:
-            problems.add(f"route {node.key} names an unknown receiver {node.receiver!r}", "route")
-        if node.escalation and node.escalation not in config.policies:
-            problems.add(
-                f"route {node.key} names an unknown escalation policy {node.escalation!r}", "route"
-            )
+def _check_references(config: AlertingConfig, route: object, problems: Problems) -> None:
+    for loc, node in _raw_routes(route, ("route",)):
+        receiver, policy = node.get("receiver"), node.get("escalation")
+        if isinstance(receiver, str) and receiver not in config.receivers:
+            problems.add(f"no receiver is named {receiver!r}", *loc, "receiver")
+        if isinstance(policy, str) and policy not in config.policies:
+            problems.add(f"no escalation policy is named {policy!r}", *loc, "escalation")
     known = {"receiver": config.receivers, "person": config.people, "schedule": config.schedules}
     for policy in config.policies.values():
         for number, level in enumerate(policy.levels):
@@ -267,6 +264,19 @@ def _check_references(
                         f"{target.kind} {target.name!r}",
                         "escalation_policies",
                     )
+
+
+def _raw_routes(
+    node: object, loc: tuple[str | int, ...]
+) -> list[tuple[tuple[str | int, ...], Mapping[str, Any]]]:
+    """Every route object of a (possibly invalid) tree, with its place."""
+    if not isinstance(node, Mapping):
+        return []
+    found = [(loc, node)]
+    children = node.get("routes")
+    for index, child in enumerate(children if isinstance(children, list) else []):
+        found += _raw_routes(child, (*loc, "routes", index))
+    return found
 
 
 # --- secrets: redaction and restoring redacted values -----------------------------------
