@@ -22,6 +22,10 @@ from obs_schema.scrubbing.marker import Marker, is_marker
 from obs_schema.scrubbing.textscan import TextScanner
 
 _MAX_DEPTH = 32
+# Short strings repeat endlessly in structured logs (keys, regions, routes, methods): their
+# scrubbed form is remembered. The cache is cleared when full, never consulted for long text.
+_SHORT = 48
+_CACHE_LIMIT = 8192
 _BIG_INT = 10**11  # integers this long may be card or phone numbers
 
 
@@ -36,11 +40,22 @@ class Scrubber:
         self._extras = [
             (name, re.compile(pattern)) for name, pattern in self.config.extra_patterns.items()
         ]
+        self._short: dict[str, str] = {}
 
     def scrub_text(self, text: str) -> str:
         """`text` with every detected value replaced by its typed marker."""
         if len(text) < 3:
             return text
+        if len(text) <= _SHORT:
+            cached = self._short.get(text)
+            if cached is None:
+                if len(self._short) >= _CACHE_LIMIT:
+                    self._short.clear()
+                cached = self._short[text] = self._scrub(text)
+            return cached
+        return self._scrub(text)
+
+    def _scrub(self, text: str) -> str:
         for name, pattern in self._extras:
             text = pattern.sub(self._extra_marker(name), text)
         lower = lowered(text)

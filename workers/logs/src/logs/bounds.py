@@ -20,11 +20,44 @@ _INT64 = 2**63
 
 
 class AttributeBounds:
+    """Checks a record's attributes in one walk; only a refusal pays for naming the place."""
+
     def check(self, value: dict[str, Any]) -> None:
         budget = [MAX_VALUES, MAX_TOTAL_CHARS]
-        self._walk(value, 0, "attributes", budget)
+        if not self._fits(value, 0, budget):
+            self._walk(value, 0, "attributes", [MAX_VALUES, MAX_TOTAL_CHARS])
+
+    def _fits(self, value: Any, depth: int, budget: list[int]) -> bool:
+        """The fast walk: True when within every limit (no paths built)."""
+        budget[0] -= 1
+        if isinstance(value, str):
+            budget[1] -= len(value)
+            return (
+                len(value) <= MAX_STRING_CHARS
+                and budget[1] >= 0
+                and budget[0] >= 0
+                and (value.isascii() or _encodes(value))
+            )
+        if isinstance(value, dict):
+            if depth >= MAX_DEPTH or budget[0] < 0:
+                return False
+            for key, item in value.items():
+                budget[1] -= len(key)
+                if len(key) > MAX_KEY_CHARS or not (key.isascii() or _encodes(key)):
+                    return False
+                if not self._fits(item, depth + 1, budget):
+                    return False
+            return budget[1] >= 0
+        if isinstance(value, list):
+            return depth < MAX_DEPTH and all(self._fits(item, depth + 1, budget) for item in value)
+        if isinstance(value, float):
+            return math.isfinite(value) and budget[0] >= 0
+        if isinstance(value, int) and not isinstance(value, bool):
+            return -_INT64 <= value < _INT64 and budget[0] >= 0
+        return budget[0] >= 0
 
     def _walk(self, value: Any, depth: int, path: str, budget: list[int]) -> None:
+        """The slow walk, run only to say where a refused value went over."""
         budget[0] -= 1
         if budget[0] < 0:
             raise RecordError(f"attributes: more than {MAX_VALUES} values")
@@ -55,8 +88,13 @@ class AttributeBounds:
         budget[1] -= len(text)
         if budget[1] < 0:
             raise RecordError(f"attributes: more than {MAX_TOTAL_CHARS} characters in total")
-        if not text.isascii():
-            try:
-                text.encode()
-            except UnicodeEncodeError:
-                raise RecordError(f"{path}: an unpaired surrogate (invalid Unicode)") from None
+        if not (text.isascii() or _encodes(text)):
+            raise RecordError(f"{path}: an unpaired surrogate (invalid Unicode)")
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
