@@ -39,3 +39,16 @@ async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=Gateway(stack))
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8787") as client:
         yield client
+
+
+async def metric(http: httpx.AsyncClient, line_prefix: str) -> float:
+    """The value of the exposition line starting with `line_prefix` (0 when absent).
+
+    Worker modules stay warm across stacks (as in an isolate), so counters carry over between
+    tests: tests compare values before and after what they do.
+    """
+    text = (await http.get("/security/metrics")).text
+    for line in text.splitlines():
+        if line.startswith(line_prefix + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from localedge.clock import ManualClock
 from localedge.gateway import Gateway
 from localedge.stack import Stack, StackOptions
-from tests.workers.security.conftest import ADMIN, INGEST, READ, ROOT, START, TOKENS
+from tests.workers.security.conftest import ADMIN, INGEST, READ, ROOT, START, TOKENS, metric
 
 pytestmark = pytest.mark.anyio
 
@@ -103,6 +103,7 @@ async def test_threat_intel_lists_load_from_r2_and_match_by_prefix(
 async def test_metrics_show_security_series_beside_http_and_lint_clean(
     http: httpx.AsyncClient, stack: Stack, promtool: str
 ) -> None:
+    blocked = await metric(http, 'security_checks_total{action="block"}')
     await http.post(
         "/security/check",
         headers=INGEST,
@@ -124,7 +125,7 @@ async def test_metrics_show_security_series_beside_http_and_lint_clean(
         for f in families.values()
         for s in f.samples
     }
-    assert samples[("security_checks_total", (("action", "block"),))] == 1
+    assert samples[("security_checks_total", (("action", "block"),))] == blocked + 1
     assert samples[("security_threats_total", (("type", "xss"),))] >= 1
     assert samples[("security_blocks_active", (("kind", "block"),))] == 1
     assert samples[("security_top_source_score", (("ip", "203.0.113.7"),))] >= 5

@@ -2,8 +2,8 @@
 
 All of it lives in the CONFIG KV namespace (read-mostly, replicated to the edge) and is cached
 per isolate for a few seconds, as KV reads are themselves eventually consistent. Writes made
-through this isolate refresh its cache at once. One isolate serves one deployment, so the cache
-is module state (the local runtime loads a fresh copy of this package for every stack).
+through this isolate refresh its cache at once. The cache is keyed by the KV binding, so two
+local stacks in one process (tests; modules stay warm across them) never share state.
 """
 
 from __future__ import annotations
@@ -47,17 +47,27 @@ class Lists:
 
 @dataclass
 class _Cached:
+    kv: Any
     policy: tuple[float, policies.Policy, Detector] | None = None
     lists: tuple[float, Lists] | None = None
     intel: tuple[float, PrefixSet, dict[str, Any]] | None = None
 
 
-_cache = _Cached()
+_by_kv: dict[int, _Cached] = {}
 
 
 def _slot(env: Any) -> _Cached:
-    # Bindings may arrive wrapped per request (timing proxies): never key on their identity.
-    return _cache
+    kv = _unwrapped(env.CONFIG)
+    slot = _by_kv.get(id(kv))
+    if slot is None or slot.kv is not kv:
+        slot = _by_kv[id(kv)] = _Cached(kv)
+    return slot
+
+
+def _unwrapped(binding: Any) -> Any:
+    # obs_schema.telemetry times bindings through a fresh proxy per request, holding the real
+    # binding as `_target`; the proxy's identity changes, the binding's does not.
+    return getattr(binding, "_target", binding)
 
 
 async def current(env: Any) -> tuple[policies.Policy, Detector]:
