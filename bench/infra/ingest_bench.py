@@ -78,19 +78,22 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(data: Path) -> tuple[subprocess.Popen[str], str]:
+def start_server(data: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OBS_")}
     env.update(OBS_INGEST_TOKEN=TOKEN, OBS_READ_TOKEN="bench-read", OBS_ADMIN_TOKEN="bench-admin")
+    log = (data / "server.log").open("wb")  # a file, not a pipe: a full pipe would stall it
     process = subprocess.Popen(
         [sys.executable, "-m", "localedge", "serve", "--port", str(port), "--data-dir", str(data),
          "--root", str(STACK_ROOT)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    assert process.stdout is not None
-    for line in process.stdout:
-        if "Local stack ready" in line:
-            return process, f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if b"Local stack ready" in (data / "server.log").read_bytes():
+            return process, url
+        time.sleep(0.2)
     raise RuntimeError("server did not start")
 
 
@@ -133,7 +136,10 @@ def main() -> None:
         sent, elapsed, latencies, rejected = asyncio.run(run(url))
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
     latencies.sort()
     p50 = statistics.median(latencies)
     p99 = latencies[int(0.99 * (len(latencies) - 1))]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(os.environ.get("INFRA_TEST_ROOT") or Path(__file__).resolve().parents[3])  # TEMP
+ROOT = Path(__file__).resolve().parents[3]
 TOKENS = {"OBS_INGEST_TOKEN": "i-tok", "OBS_READ_TOKEN": "r-tok", "OBS_ADMIN_TOKEN": "a-tok"}
 INGEST = {"authorization": "Bearer i-tok"}
 READ = {"authorization": "Bearer r-tok"}
