@@ -20,7 +20,7 @@ _CARD_PREFIX = re.compile(
     r"|5[1-5]|2(?:2[2-9][1-9]|2[3-9]|[3-6]|7[01]|720)"  # Mastercard
     r"|3[47]"  # American Express
     r"|3(?:0[0-5]|09|[689])"  # Diners Club
-    r"|35(?:2[89]|[3-8])"  # JCB
+    r"|35"  # JCB (3528-3589, and the rest of 35 that test generators use)
     r"|6(?:011|22|4[4-9]|5)"  # Discover, UnionPay co-branded
     r"|62|81"  # UnionPay
     r"|5[06-8]|6[0-9]|0604"  # Maestro
@@ -99,7 +99,7 @@ def ipv6_ok(candidate: str) -> bool:
         parsed = ipaddress.IPv6Address(address)
     except ValueError:
         return False
-    return int(parsed) != 0
+    return int(parsed) > 1  # "::" and the loopback "::1" name no one
 
 
 def ipv4_network(candidate: str) -> str:
@@ -122,6 +122,10 @@ def canonical_ipv6(candidate: str) -> str:
 
 
 def ipv4_ok(candidate: str) -> bool:
-    """Four decimal octets of at most 255."""
+    """Four decimal octets of at most 255, and not an address that names no one (0.0.0.0,
+    loopback, broadcast)."""
     parts = candidate.split(".")
-    return len(parts) == 4 and all(part.isdigit() and int(part) <= 255 for part in parts)
+    if len(parts) != 4 or not all(part.isdigit() and int(part) <= 255 for part in parts):
+        return False
+    first = int(parts[0])
+    return first not in (0, 127) and canonical_ipv4(candidate) != "255.255.255.255"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 _EXT = r"(?:\s?(?:[xX]|[eE][xX][tT]\.?|\#)\s?[0-9]{1,6})?"
 _NUM_END = r"(?![\w-]|\.[0-9])"
-_PHONE_B = r"[\w.+/-]"
+_PHONE_B = r"[\w.+/#-]"
 
 
 @dataclass(frozen=True)
@@ -129,16 +129,15 @@ ALTERNATIVES: tuple[Alternative, ...] = (
         )
         for first, lead in ((r"\+", ""), ("0", "0"))
     ),
-    # (555) 123-4567, (01632) 960123
+    # (555) 123-4567, (01632) 960123, (04149) 04079, (0832)-168124
     Alternative(
         "phone",
         r"\(",
-        r"(?:[0-9]{3}\)\s?[0-9]{3}[\s.-]?[0-9]{4}|0[0-9]{2,4}\)\s?[0-9]{3,4}[\s-]?[0-9]{3,4})"
-        + _EXT
-        + _NUM_END,
+        r"(?:[0-9]{3}\)\s?[0-9]{3}[\s.-]?[0-9]{4}"
+        r"|0[0-9]{1,5}\)[\s.-]?[0-9]{2,8}(?:[\s.-]?[0-9]{2,8}){0,2})" + _EXT + _NUM_END,
         r"[\w]",
     ),
-    # 555-123-4567, 555.123.4567, 1-800-555-1234
+    # 555-123-4567, 555.123.4567, 1-800-555-1234 (not with spaces: "512 256 2048" is sizes)
     Alternative(
         "phone",
         "[0-9]",
@@ -147,21 +146,18 @@ ALTERNATIVES: tuple[Alternative, ...] = (
         + _NUM_END,
         _PHONE_B,
     ),
-    # 555 123 4567 (spaces: only valid NANP area and exchange codes), 1 555 123 4567
-    Alternative(
-        "phone",
-        "[1-9]",
-        r"(?:(?<=1) [2-9][0-9]{2}|(?<=[2-9])[0-9]{2}) [2-9][0-9]{2} [0-9]{4}" + _EXT + _NUM_END,
-        _PHONE_B,
-    ),
     # 020 7946 0958, 01632 960123, 030-1234567; 01 23 45 67 89, 06.12.34.56.78
     Alternative(
         "phone",
         "0",
-        r"[1-9][0-9]{1,3}[\s-][0-9]{3,4}(?:[\s-]?[0-9]{3,4})?" + _EXT + _NUM_END,
+        r"[1-9][0-9]{1,3}[\s-][0-9]{2,8}(?:[\s-]?[0-9]{2,8})?" + _EXT + _NUM_END,
         _PHONE_B,
     ),
     Alternative("phone", "0", r"[1-9](?:[\s.-][0-9]{2}){4}" + _EXT + _NUM_END, _PHONE_B),
+    # 0321336160, 07020520917: national numbers written without separators; 10 digits with
+    # valid NANP area and exchange codes (epoch seconds start with 1, so never qualify)
+    Alternative("phone", "0", r"[1-9][0-9]{8,10}" + _NUM_END, _PHONE_B),
+    Alternative("phone", "[2-9]", r"[0-9]{2}[2-9][0-9]{6}" + _NUM_END, _PHONE_B),
     Alternative(
         "ipv4", "[0-9]", r"[0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}" + _NUM_END, r"[\w.]"
     ),
@@ -170,7 +166,7 @@ ALTERNATIVES: tuple[Alternative, ...] = (
         "ipv6",
         "[0-9A-Fa-f:]",
         r"(?:(?<=:):|(?=[0-9A-Fa-f:]{0,38}::)|(?<=[0-9A-Fa-f])(?=[0-9A-Fa-f]{0,3}(?::[0-9A-Fa-f]{1,4}){7}))"
-        r"[0-9A-Fa-f:]{1,38}(?:(?<=:)[0-9]{1,3}(?:\.[0-9]{1,3}){3})?(?:%[\w.]{1,16})?(?![\w:]|\.[0-9])",
+        r"[0-9A-Fa-f:]{1,38}(?:(?<=:)[0-9]{1,3}(?:\.[0-9]{1,3}){3})?(?<![0-9A-Fa-f]:)(?:%[\w.]{1,16})?(?!\w|:[0-9A-Fa-f:]|\.[0-9])",
         r"[\w:.]",
     ),
 )
@@ -225,7 +221,10 @@ KEY_VALUE = re.compile(
     r"|'(?:[^'\\\n]|\\.){0,2048}+'"
     r"|\\\"(?:[^\"\\\n]|\\[^\"]){0,2048}+\\\""
     r"|(?:bearer|basic|token|digest|negotiate)\s+[^\s,;&\"'<>]{1,4096}+"
-    r"|[^\s,;&\"'<>()\[\]{}]{1,4096}+(?:;\s?[^\s,;&\"'<>=\[\]]{1,64}+=[^\s,;&\"'<>\[\]]{0,4096}+)*+"
+    # A bare value runs to whitespace; `&` ends it before the next `key=`, `,` and `;` before
+    # a space (passwords are full of punctuation). `; key=value` pairs continue a cookie.
+    r"|(?:[^\s&,;\"'<>]|&(?![\w.-]{1,64}=)|[,;](?!\s|$)){1,4096}+"
+    r"(?:;\s?[^\s,;&\"'<>=\[\]]{1,64}+=[^\s,;&\"'<>\[\]]{0,4096}+)*+"
     r")"
 )
 KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.$@-")

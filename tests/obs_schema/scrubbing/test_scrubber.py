@@ -44,10 +44,19 @@ def m(kind: str, canonical: str) -> str:
         ("office 020 7946 0958", f"office {m('phone', '02079460958')}"),
         ("(01632) 960123", m("phone", "01632960123")),
         ("call 5551234567 back", f"call {m('phone', '5551234567')} back"),
+        ("to 6578431609 now", f"to {m('phone', '6578431609')} now"),
+        ("mobile 07020520917", f"mobile {m('phone', '07020520917')}"),
+        ("tel (04149) 04079", f"tel {m('phone', '0414904079')}"),
+        ("fax 02638 02792.", f"fax {m('phone', '0263802792')}."),
+        ("jcb 3502-4103-6447-1266", f"jcb {m('card', '3502410364471266')}"),
         # IPv4 (without leading zeros in the hash) and IPv6
         ("from 10.0.0.1:443", f"from {m('ipv4', '10.0.0.1')}:443"),
         ("peer=203.0.113.7", f"peer={m('ipv4', '203.0.113.7')}"),
         ("ip fe80::1%eth0", f"ip {m('ipv6', 'fe80::1')}"),
+        (
+            "from 2dae:b8b4:1d5:d878:296e:f53e:3de2:ada5: refused",
+            f"from {m('ipv6', '2dae:b8b4:1d5:d878:296e:f53e:3de2:ada5')}: refused",
+        ),
         ("src 2001:DB8:0:0:0:0:0:1 ok", f"src {m('ipv6', '2001:db8::1')} ok"),
         ("mapped ::ffff:192.0.2.1", f"mapped {m('ipv6', '::ffff:c000:201')}"),
         # IBAN (mod-97), compact and grouped
@@ -74,6 +83,8 @@ def m(kind: str, canonical: str) -> str:
         ),
         # values of sensitive keys, in text, JSON, query strings
         ("password=hunter2 user=bob", f"password={m('secret', 'hunter2')} user=bob"),
+        ("?pwd=(ssI(*KqC11&lang=en", f"?pwd={m('secret', '(ssI(*KqC11')}&lang=en"),
+        ("passwd=&#WRg#AfG*9, then", f"passwd={m('secret', '&#WRg#AfG*9')}, then"),
         (
             '{"apiKey": "k-123", "max_tokens": 12}',
             f'{{"apiKey": "{m("secret", "k-123")}", "max_tokens": 12}}',
@@ -110,6 +121,8 @@ def test_each_class_becomes_its_keyed_marker(text: str, expected: str) -> None:
         "token_count=5 max_tokens=1024 auth_method=oauth password_policy=strict author=kim",
         "sizes 128 256 1024 dims 1920x1080 oid 1.3.6.1.4.1",
         "password=null token= secret=*** [secret:0a1b2c3d]",
+        "listening on 0.0.0.0:8080 and 127.0.0.1:9090, broadcast 255.255.255.255, ::1",
+        "color #008695 48% buffers 512 256 2048 epoch 1795773600",
     ],
 )
 def test_benign_text_is_left_alone(text: str) -> None:
