@@ -23,7 +23,10 @@ _UNIX = (
 )
 # What follows a real command: end of value, another separator, an option, a path, a
 # variable, an address or a quote; "; find out more" is prose, "; find / -name" is not.
-_ARGS = r"(?:\s*(?:$|[;|&`)\n#<>])|\s+(?:-{1,2}\w|/|\\|\$|~|\.{1,2}/|\d|'|\"|[a-z]:\\|%\w+%))"
+_ARGS = (
+    r"(?:\s*(?:$|[;|&`)\n#<>])|"
+    r"\s+(?:-{1,2}\w|/|\\|\$|~|\.{1,2}/|\d|'|\"|[a-z]:\\|%\w+%|(?:https?|ftp)://))"
+)
 
 _NOT_AGENT = ("path", "query", "name", "body", "cookie", "header", "header.referer")
 
@@ -34,7 +37,9 @@ RULES = RuleSet(
             "cmdi-separator-command",
             T,
             "Shell separator followed by a command: ;id, |cat /etc/passwd, && whoami",
-            rf"(?:[;|`\n]|&&?|\|\||\$\()\s*(?:\{{\s*)?(?:/(?:usr/)?s?bin/)?{_UNIX}\b{_ARGS}",
+            # A lone backtick, not a Markdown fence: "```python" opens a code block.
+            rf"(?:[;|\n]|(?<!`)`(?!`)|&&?|\|\||\$\()\s*(?:\{{\s*)?(?:/(?:usr/)?s?bin/)?{_UNIX}\b"
+            rf"{_ARGS}",
             triggers=";|&`\n$",
             locations=_NOT_AGENT,
         ),
@@ -42,7 +47,7 @@ RULES = RuleSet(
             "cmdi-agent-command",
             T,
             "Command chained into a User-Agent (';' separates product tokens there, so not ';')",
-            rf"(?:[|`\n]|&&|\|\||\$\()\s*(?:/(?:usr/)?s?bin/)?{_UNIX}\b{_ARGS}",
+            rf"(?:[|\n]|(?<!`)`(?!`)|&&|\|\||\$\()\s*(?:/(?:usr/)?s?bin/)?{_UNIX}\b{_ARGS}",
             triggers="|&`\n$",
             locations=("header.user-agent",),
         ),
@@ -90,7 +95,7 @@ RULES = RuleSet(
             "cmdi-code-call",
             T,
             "Script-language call that runs commands or code: system(, passthru(, exec(",
-            r"\b(?:system|passthru|shell_exec|popen|proc_open|pcntl_exec|exec|assert|"
+            r"\b(?:system|passthru|shell_exec|popen|proc_open|pcntl_exec|exec|eval|assert|"
             r"create_function|call_user_func(?:_array)?|preg_replace|include|require|"
             r"include_once|require_once|file_get_contents|phpinfo|base64_decode|runtime\s*\.\s*"
             r"getruntime|processbuilder|child_process|subprocess\s*\.\s*\w+|os\s*\.\s*"

@@ -77,7 +77,7 @@ RULES = RuleSet(
             "sqli-subselect",
             T,
             "Sub-select inside an expression: =(SELECT, AND (SELECT, IN (SELECT, ' (SELECT",
-            r"(?:[=<>(,'\"`]|\b(?:and|or|in|exists|not|rlike|like|then|else)\b)\s*\(\s*select\b|"
+            r"(?:[=<>(,'\"`|+]|\b(?:and|or|in|exists|not|rlike|like|then|else)\b)\s*\(\s*select\b|"
             r"\(\s*select\s+(?:count\s*\(\s*\*\s*\)|top\s+\d|\d+\s+from|\*\s+from)",
             view="sql",
             triggers="(",
@@ -128,8 +128,9 @@ RULES = RuleSet(
             "sqli-time-oracle",
             T,
             "Time-based oracle: SLEEP, BENCHMARK, PG_SLEEP, WAITFOR DELAY, DBMS_PIPE",
-            r"(?:\b(?:sleep|pg_sleep|benchmark|sys\.dbms_lock\.sleep|dbms_lock\.sleep)\s*\(\s*"
-            r"(?:\d|\(|[a-z@])|\bwaitfor\s+(?:delay|time)\s+['\"]|"
+            r"(?:\b(?:sleep|pg_sleep|sys\.dbms_lock\.sleep|dbms_lock\.sleep)\s*\(\s*"
+            r"(?:\d{1,3}(?:\.\d+)?\s*\)|\(|[a-z@])|\bbenchmark\s*\(\s*\d{4,}\s*,|"
+            r"\bwaitfor\s+(?:delay|time)\s+['\"]|"
             r"\bdbms_pipe\.receive_message\s*\(|\brandomblob\s*\(\s*\d{5,}|"
             r"\bgenerate_series\s*\(\s*\d+\s*,\s*\d{5,}|\bregexp_substring\s*\(\s*repeat\s*\(|"
             r"\brepeat\s*\([^)]{0,80},\s*\d{6,}\s*\))",

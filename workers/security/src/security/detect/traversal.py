@@ -58,7 +58,7 @@ RULES = RuleSet(
             T,
             "Absolute Windows path to a system directory",
             r"\b[a-z]:[/\\]+(?:windows|winnt|boot\.ini|inetpub|users[/\\]+\w+[/\\]+"
-            r"(?:ntuser|appdata)|documents and settings|program files|system volume)",
+            r"(?:ntuser|appdata)|system volume)",
             triggers=":",
             score=ERROR,
         ),

@@ -8,7 +8,7 @@ tags that execute or load code, event-handler attributes and script URLs are.
 
 from __future__ import annotations
 
-from security.detect.rules import ERROR, WARNING, RuleSet, regex_rule
+from security.detect.rules import ERROR, NOTICE, WARNING, RuleSet, regex_rule
 
 T = "xss"
 _HANDLERS = (
@@ -35,7 +35,7 @@ RULES = RuleSet(
             "xss-event-handler",
             T,
             "Tag with an event-handler attribute: <img onerror=, <svg/onload=",
-            rf"<\s*[a-z!?][^>]*?[\s/\"'`;]{_HANDLERS}\s*=",
+            rf"<\s*[a-z!?][^>]*?[\s/\"'`;]{_HANDLERS}[^\s=>]{{0,40}}=",
             triggers="<",
         ),
         regex_rule(
@@ -49,7 +49,7 @@ RULES = RuleSet(
             "xss-handler-attribute",
             T,
             'Event-handler attribute with code, injected into a tag: onfocus="alert(1)"',
-            rf"(?:^|[\s\"'/]){_HANDLERS}\s*=\s*[\"'`]?[^\"'`<>]{{0,80}}?[(`\[]",
+            rf"(?:^|[\s\"'/]){_HANDLERS}\s*=\s*[\"'`]?[^<>]{{0,80}}?[(`\[]",
             triggers="=",
         ),
         regex_rule(
@@ -102,7 +102,7 @@ RULES = RuleSet(
             "xss-breakout-sink",
             T,
             "Quote or tag closed, then a script sink: \";alert(1)//, '-prompt`1`-'",
-            r"(?:['\"`]|</\w+>|-->)\s*[;)+\-*/,|&]*\s*(?:alert|prompt|confirm|eval|"
+            r"(?:['\"`;]|</\w+>|-->)\s*[;)+\-*/,|&]*\s*(?:alert|prompt|confirm|eval|"
             r"settimeout|setinterval|function|document\.\w+|window\.\w+|top\[|self\[|"
             r"constructor|fetch|import)\s*[(`\[.=]",
             triggers="'\"`>",
@@ -133,7 +133,7 @@ RULES = RuleSet(
             r"\blocation(?:\.href)?\s*=\s*['\"`]?(?:javascript|//)",
             triggers="(.=`",
             paranoia=1,
-            score=WARNING,
+            score=NOTICE,  # prose about JavaScript names these too: it only adds weight
         ),
         regex_rule(
             "xss-any-tag",
