@@ -11,9 +11,10 @@ Only values >= 0 are accepted (latencies, sizes, counts); values below `MIN_POSI
 a zero bucket. Pure Python and stdlib only, so it runs on Cloudflare's Python Workers.
 
 API: `Sketch(relative_accuracy=0.01)`, `.add(v)`, `.merge(other)`, `.quantile(q)`, `.count`,
-`.to_bytes()`, `Sketch.from_bytes(b)`; besides those `.sum`, `.min`, `.max`, `.rank(v)` (how
-many values are <= v, for Apdex-style counts) and `.subtract(other)` (for prefix sums: remove a
-sketch that was merged in earlier).
+`.to_bytes()`, `Sketch.from_bytes(b)`; besides those `.sum`, `.min`, `.max`, `.quantiles(qs)`
+(several quantiles in one pass), `.rank(v)` (how many values are <= v, for Apdex-style counts)
+and `.subtract(other)` (for prefix sums: remove a sketch that was merged in earlier).
+Quantiles are nearest rank (numpy's `inverted_cdf`).
 """
 
 from __future__ import annotations
