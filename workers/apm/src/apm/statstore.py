@@ -241,7 +241,7 @@ class StatsStore:
             self._hour_totals(totals, kind, start, min(end, watermark), a)
             start = max(start, watermark)
         for row in self._minute_rows(kind, start, end, a):
-            totals.setdefault((row["a"], row["b"]), Total()).add(
+            _total(totals, (row["a"], row["b"])).add(
                 Total.of(row["count"], row["errors"], row["sketch"])
             )
         return totals
@@ -289,10 +289,10 @@ class StatsStore:
             self._decode_rows(kind, missing, rows)
         for span in spans:
             for key, total in rows[span.last].items():
-                totals.setdefault(key, Total()).add(total)
+                _total(totals, key).add(total)
             if span.before is not None:
                 for key, total in rows[span.before].items():
-                    totals.setdefault(key, Total()).remove(total)
+                    _total(totals, key).remove(total)
 
     def _decode_rows(
         self, kind: str, keys: list[list[Any]], rows: dict[int, dict[tuple[str, str], Total]]
@@ -317,7 +317,7 @@ class StatsStore:
         buckets: dict[int, Total] = {}
 
         def bucket(minute: int) -> Total:
-            return buckets.setdefault(start + (minute - start) // step * step, Total())
+            return _total(buckets, start + (minute - start) // step * step)
 
         watermark = self.watermark()
         if hourly and step % HOUR_MINUTES == 0 and watermark is not None and watermark > start:
@@ -377,6 +377,14 @@ class StatsStore:
             limit,
         ).toArray()
         return found
+
+
+def _total(totals: dict[Any, Total], key: Any) -> Total:
+    # Not `setdefault(key, Total())`: that would build a sketch for every row it finds.
+    found = totals.get(key)
+    if found is None:
+        found = totals[key] = Total()
+    return found
 
 
 def _cells(row: dict[str, Any]) -> tuple[int, int, bytes]:
