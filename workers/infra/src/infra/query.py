@@ -69,28 +69,48 @@ def group_key(labels: Mapping[str, str], by: Sequence[str] | None) -> tuple[tupl
 def scalar_minutes(
     values: Mapping[int, float], grid: Grid, fn: str, counter: bool
 ) -> list[float | None]:
-    buckets: list[list[tuple[int, float]]] = [[] for _ in range(grid.count)]
+    """One pass, accumulating per step (a 7-day query folds ~10,000 minutes into 2,016 steps)."""
+    count, step, first = grid.count, grid.step, grid.first
+    sums, ns = [0.0] * count, [0] * count
+    highs: list[float | None] = [None] * count
+    lows: list[float | None] = [None] * count
+    last: list[tuple[int, float] | None] = [None] * count
     for minute, value in values.items():
-        if (index := grid.slot(minute)) is not None:
-            buckets[index].append((minute, value))
-    return [_reduce(b, fn, counter, grid.step * 60) for b in buckets]
+        index = (minute - first) // step
+        if not 0 <= index < count:
+            continue
+        sums[index] += value
+        ns[index] += 1
+        high, low, latest = highs[index], lows[index], last[index]
+        if high is None or value > high:
+            highs[index] = value
+        if low is None or value < low:
+            lows[index] = value
+        if latest is None or minute > latest[0]:
+            last[index] = (minute, value)
+    return [
+        _reduce(sums[i], ns[i], highs[i], lows[i], last[i], fn, counter, step * 60)
+        for i in range(count)
+    ]
 
 
-def _reduce(points: list[tuple[int, float]], fn: str, counter: bool, seconds: int) -> float | None:
-    if not points:
+def _reduce(
+    total: float, n: int, high: float | None, low: float | None,
+    latest: tuple[int, float] | None, fn: str, counter: bool, seconds: int,
+) -> float | None:  # fmt: skip
+    if not n:
         return 0.0 if counter and fn in ("sum", "rate") else None
-    values = [v for _, v in points]
     if fn == "sum":
-        return math.fsum(values)
+        return total
     if fn == "rate":
-        return math.fsum(values) / seconds
+        return total / seconds
     if fn == "max":
-        return max(values)
+        return high
     if fn == "min":
-        return min(values)
+        return low
     if fn == "last":
-        return max(points)[1]
-    return math.fsum(values) / len(values)
+        return latest[1] if latest else None
+    return total / n
 
 
 def scalar_hours(
