@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from localedge.stack import Stack
 from tests.workers.security.conftest import ADMIN, INGEST, READ
 
 pytestmark = pytest.mark.anyio
@@ -96,3 +97,31 @@ async def test_malformed_checks_are_422_naming_the_field(http: httpx.AsyncClient
         reply = await http.post("/security/check", json=body, headers=INGEST)
         assert reply.status_code == 422
         assert reply.json()["error"]["details"][0]["loc"][1] == field
+
+
+async def test_service_binding_callers_check_over_rpc(stack: Stack) -> None:
+    entry = stack.worker("obs-security").entrypoint()
+    answer = await entry.check(
+        {"ip": "203.0.113.8", "path": "/api/files", "query": "f=../../etc/passwd"}
+    )
+    assert answer["action"] == "block" and answer["threats"][0]["type"] == "path_traversal"
+    invalid = await entry.check({"ip": "nope"})
+    assert invalid["error"]["code"] == "validation_failed"
+    assert invalid["error"]["details"][0]["loc"] == ["ip"]
+    reported = await entry.report_outcomes([{"ip": "203.0.113.8", "status": 404}, {"ip": 1}])
+    assert (reported["accepted"], [r["index"] for r in reported["rejected"]]) == (1, [1])
+
+
+async def test_a_failing_shard_does_not_fail_the_check(
+    http: httpx.AsyncClient, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    namespace = stack.worker("obs-security").env.SHARDS
+
+    async def overloaded(*_: object, **__: object) -> object:
+        raise RuntimeError("Durable Object is overloaded. Too many requests queued.")
+
+    monkeypatch.setattr(namespace, "_call", overloaded)
+    answer = await check(http, query="q=%3Cscript%3Ealert(1)%3C/script%3E")
+    assert answer["action"] == "block"  # detection still answers
+    assert answer["rate_limit"] is None
+    assert "rate limiting and recording unavailable (state unavailable)" in answer["reasons"]

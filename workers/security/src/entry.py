@@ -1,8 +1,8 @@
 """Cloudflare entry point of the security Worker: the only module that imports `workers`."""
 
 from obs_schema import host
-from security import shards
-from security.app import app, schedule
+from security import rpc, shards
+from security.app import app, schedule, telemetry
 from security.respond.ledger import Ledger, LedgerError
 from security.shard import ShardCore
 from workers import DurableObject, WorkerEntrypoint, asgi, wait_until
@@ -16,6 +16,14 @@ class Default(WorkerEntrypoint):
 
     async def scheduled(self, controller, env, ctx):
         await schedule.run(controller.cron, self.env, controller.scheduledTime)
+
+    async def check(self, request):
+        """`POST /security/check` for service-binding callers (no HTTP, no token)."""
+        return await rpc.check(self.env, request, telemetry)
+
+    async def report_outcomes(self, outcomes):
+        """`POST /security/outcomes` for service-binding callers."""
+        return await rpc.outcomes(self.env, outcomes, telemetry)
 
     async def snapshot(self):
         """SecuritySnapshot (obs_schema.snapshots): the last five minutes, blocks in force."""

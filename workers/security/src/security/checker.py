@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from security.policy import Policy
 from security.telemetry import Telemetry
 
 RANK = {"allow": 0, "challenge": 1, "rate_limited": 2, "block": 3}
+log = logging.getLogger("obs.security")
 
 
 @dataclass
@@ -71,13 +73,10 @@ async def check(
     bundles = _bundles(env, policy, subject, request.method, body, allow_entry is not None, now_ms)
     ip_index = shards.for_key(env, f"ip={ip}")[0]
     first = {i: b for i, b in bundles.items() if i != ip_index}
-    answers = dict(
-        zip(
-            first,
-            await asyncio.gather(*(shards.stub(env, i).check(b) for i, b in first.items())),
-            strict=True,
-        )
+    results = await asyncio.gather(
+        *(shards.stub(env, i).check(b) for i, b in first.items()), return_exceptions=True
     )
+    answers = {i: _or_unavailable(r, outcome) for i, r in zip(first, results, strict=True)}
     forwarded = [a for answer in answers.values() for a in answer["anomalies"]]
     limits = [d for answer in answers.values() for d in answer["limits"]]
     own = bundles.get(ip_index) or _bundle(now_ms, policy)
@@ -91,7 +90,10 @@ async def check(
         "threats": len(verdict.threats),
         "rate_limited": int(any(not d["allowed"] for d in limits)),
     }
-    mine = await shards.stub(env, ip_index).check(own)
+    try:
+        mine = await shards.stub(env, ip_index).check(own)
+    except Exception as error:  # monitoring never breaks what it observes: fail open
+        mine = _or_unavailable(error, outcome)
     limits += mine["limits"]
     anomalies = forwarded + mine["anomalies"]
     for anomaly in anomalies:
@@ -125,6 +127,20 @@ async def _existing_block(
             "expires_ms": None,
         }
     return None
+
+
+EMPTY_ANSWER: dict[str, Any] = {"limits": [], "anomalies": [], "incidents": []}
+
+
+def _or_unavailable(result: Any, outcome: Outcome) -> dict[str, Any]:
+    """A shard's answer, or - if it failed - nothing, with the reason noted: the request is
+    still inspected and answered; only its counting and recording are lost."""
+    if isinstance(result, BaseException):
+        log.warning("security shard unavailable: %s", type(result).__name__)
+        if outcome.reasons is None or "state unavailable" not in " ".join(outcome.reasons):
+            outcome.escalate("allow", "rate limiting and recording unavailable (state unavailable)")
+        return dict(EMPTY_ANSWER)
+    return dict(result)
 
 
 def _score(verdict: Verdict, policy: Policy, outcome: Outcome, telemetry: Telemetry) -> None:
