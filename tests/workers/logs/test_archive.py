@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,10 @@ pytestmark = pytest.mark.anyio
 HOUR = 3600_000
 T = 1_795_773_600_000  # 2026-11-27T10:00:00Z, an hour boundary
 POLICY = Policy(hot_retention_ms=7 * 86400_000, slot=3, shard="24h-20784-3")
+
+
+def _rows(reply: str) -> list[list[Any]]:
+    return list(json.loads(reply))
 
 
 def row(ts: int, message: str) -> list[Any]:
@@ -108,8 +113,10 @@ async def test_rows_leave_the_hot_store_only_archived_and_past_retention(
     later = T + POLICY.hot_retention_ms + 30 * 60_000
     outcome = await archive_shard(parts, bucket, POLICY, later)
     assert outcome["expired"] == 1 and outcome["archived"] == 2
-    assert [r[8] for r in core.search({"lo": 0, "hi": 2**62, "limit": 10})] == ["newer"]
-    assert core.search({"lo": 0, "hi": 2**62, "limit": 10, "match": '"old"'}) == []  # FTS too
+    assert [r[8] for r in _rows(core.search({"lo": 0, "hi": 2**62, "limit": 10}))] == ["newer"]
+    assert (
+        _rows(core.search({"lo": 0, "hi": 2**62, "limit": 10, "match": '"old"'})) == []
+    )  # FTS too
     assert sorted(await archived(bucket)) == ["newer", "old"]
 
 

@@ -8,6 +8,7 @@ case however long the window is.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -80,8 +81,8 @@ class LogStore:
             replies = await asyncio.gather(
                 *(self.stub(bucket, slot).search(spec) for slot, spec in specs)
             )
-            for (slot, _), rows in zip(specs, replies, strict=True):
-                found += [(row[0], slot, row) for row in rows]
+            for (slot, _), reply in zip(specs, replies, strict=True):
+                found += [(row[0], slot, row) for row in json.loads(reply)]
             if len(found) > request.limit:
                 break
         found.sort(key=lambda item: (item[0], item[1]), reverse=True)
@@ -97,8 +98,8 @@ class LogStore:
         replies = await asyncio.gather(*(call for _, call in calls))
         found = [
             (row[0], slot, row)
-            for (slot, _), rows in zip(calls, replies, strict=True)
-            for row in rows
+            for (slot, _), reply in zip(calls, replies, strict=True)
+            for row in json.loads(reply)
         ]
         found.sort(key=lambda item: (item[0], item[1]))
         return [rowsmod.to_json(row, slot) for _, slot, row in found[:limit]]
