@@ -71,7 +71,7 @@ async def check(
         ip=ip, user=body.get("user_id"), token=_bearer(headers), route=route, headers=headers
     )
     bundles = _bundles(env, policy, subject, request.method, body, allow_entry is not None, now_ms)
-    ip_index = shards.for_key(env, f"ip={ip}")[0]
+    ip_index = shards.index_of(env, f"ip={ip}")
     first = {i: b for i, b in bundles.items() if i != ip_index}
     results = await asyncio.gather(
         *(shards.stub(env, i).check(b) for i, b in first.items()), return_exceptions=True
@@ -195,7 +195,7 @@ def _bundles(
             key = key_for(rule, subject)
             if key is None:
                 continue
-            index = shards.for_key(env, key)[0]
+            index = shards.index_of(env, key)
             spec = {
                 "id": rule.id,
                 "limit": rule.limit,
@@ -208,7 +208,7 @@ def _bundles(
     if body.get("user_id") and (
         body.get("country") or body.get("asn") is not None or body.get("latitude") is not None
     ):
-        index = shards.for_key(env, f"user={body['user_id']}")[0]
+        index = shards.index_of(env, f"user={body['user_id']}")
         bundles.setdefault(index, _bundle(now_ms, policy))["location"] = {
             "user_id": body["user_id"],
             "country": body.get("country"),
@@ -216,8 +216,9 @@ def _bundles(
             "lat": body.get("latitude"),
             "lon": body.get("longitude"),
         }
+    ip_index = shards.index_of(env, f"ip={subject.ip}")
     for index, bundle in bundles.items():
-        bundle["record"] = index == shards.for_key(env, f"ip={subject.ip}")[0]
+        bundle["record"] = index == ip_index
     return bundles
 
 

@@ -22,8 +22,13 @@ def stub(env: Any, index: int) -> Any:
     return env.SHARDS.getByName(f"shard-{index}")
 
 
+def index_of(env: Any, key: str) -> int:
+    """The shard number of `key` (a hash; no stub is made, so no id is derived)."""
+    return shard_of(key, count(env))
+
+
 def for_key(env: Any, key: str) -> tuple[int, Any]:
-    index = shard_of(key, count(env))
+    index = index_of(env, key)
     return index, stub(env, index)
 
 
