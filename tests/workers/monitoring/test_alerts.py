@@ -32,8 +32,11 @@ def test_resolutions_share_the_fingerprint_and_heartbeats_have_their_own_name() 
     assert back["fingerprint"] == down["fingerprint"] and back["status"] == "resolved"
     assert back["ends_at"] == "2026-03-02T01:02:03.000Z"
     assert back["annotations"]["summary"] == "Pitchey API is back up after 1h 2m 3s"
-    beat = build({**SPEC, "type": "heartbeat"}, Change(ChangeKind.DOWN, T0, T0, "late", None, None))
-    assert beat["name"] == "HeartbeatMissed"
+    late = Change(ChangeKind.DOWN, T0, T0, "late", None, None)
+    assert (
+        build({**SPEC, "type": "heartbeat"}, late, "heartbeat_missed")["name"] == "HeartbeatMissed"
+    )
+    assert build({**SPEC, "type": "heartbeat"}, late, "job_failed")["name"] == "JobFailed"
     slow = build(SPEC, Change(ChangeKind.DEGRADED, T0, T0, None, 900.0, T0))
     assert (slow["name"], slow["severity"]) == ("CheckDegraded", "warning")
     assert duration_text(0) == "0s" and duration_text(61_000) == "1m 1s"

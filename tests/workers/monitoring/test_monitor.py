@@ -147,7 +147,15 @@ async def test_a_job_reporting_failure_is_down_at_once_and_unknown_urls_are_404(
     reply = await http.post(f"{path}?status=down&msg=disk%20full")
     assert reply.json()["status"] == "down"
     [down] = mine(alerts, "etl")
-    assert (down["starts_at"], down["annotations"]["error"]) == (at(30), "disk full")
+    assert (down["name"], down["starts_at"], down["annotations"]["error"]) == (
+        "JobFailed", at(30), "disk full",
+    )  # fmt: skip
+    incidents = (await http.get("/monitoring/incidents?check=etl", headers=READ)).json()
+    assert incidents["incidents"][0]["cause"] == "job_failed"
+    await stack.advance(30)
+    await http.get(path)  # the next run succeeds: the same alert resolves
+    resolved = mine(alerts, "etl")[-1]
+    assert (resolved["name"], resolved["status"]) == ("JobFailed", "resolved")
     missing = await http.get("/monitoring/heartbeat/not-a-token")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 

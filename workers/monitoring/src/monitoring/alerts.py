@@ -12,10 +12,18 @@ from obs_schema.timespec import format_rfc3339
 SOURCE = "monitoring"
 
 
-def alert_name(change: Change, heartbeat: bool) -> str:
+# Outage causes (an incident's `cause`) and the alert each raises.
+OUTAGE_ALERTS = {
+    "down": "CheckDown",
+    "heartbeat_missed": "HeartbeatMissed",
+    "job_failed": "JobFailed",
+}
+
+
+def alert_name(change: Change, cause: str) -> str:
     if change.kind in (ChangeKind.DEGRADED, ChangeKind.DEGRADED_RESOLVED):
         return "CheckDegraded"
-    return "HeartbeatMissed" if heartbeat else "CheckDown"
+    return OUTAGE_ALERTS.get(cause, "CheckDown")
 
 
 def duration_text(ms: int) -> str:
@@ -58,13 +66,14 @@ def _annotations(spec: dict[str, Any], change: Change) -> dict[str, Any]:
     }
 
 
-def build(spec: dict[str, Any], change: Change) -> dict[str, Any]:
-    """The AlertEvent for `change` of the check `spec`, as the JSON dict RPC carries."""
+def build(spec: dict[str, Any], change: Change, cause: str = "down") -> dict[str, Any]:
+    """The AlertEvent for `change` of the check `spec` (an outage of `cause`), as the JSON
+    dict RPC carries."""
     degraded = change.kind in (ChangeKind.DEGRADED, ChangeKind.DEGRADED_RESOLVED)
     firing = change.kind in (ChangeKind.DOWN, ChangeKind.DEGRADED)
     labels = {**(spec.get("labels") or {}), "check": spec["id"], "check_type": spec["type"]}
     event = AlertEvent(
-        name=alert_name(change, spec["type"] == "heartbeat"),
+        name=alert_name(change, cause),
         severity="warning" if degraded else spec.get("severity", "critical"),
         labels=labels,
         annotations=_annotations(spec, change),

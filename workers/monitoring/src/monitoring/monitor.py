@@ -148,7 +148,7 @@ class MonitorCore:
         new, changes = step(state, outcome, now, confirmations=1)
         self.results.add(now, outcome, attempt=1, lag_ms=0)
         await self._arm(meta, cadence.heartbeat_deadline(now))
-        await self._settle(spec, new, meta, changes, now)
+        await self._settle(spec, new, meta, changes, now, cause="job_failed" if failed else None)
         return {"accepted": True, "status": new.status.value}
 
     async def _heartbeat_missed(self, spec: dict[str, Any]) -> None:
@@ -169,21 +169,23 @@ class MonitorCore:
         meta: dict[str, Any],
         changes: list[Change],
         now: int,
+        cause: str | None = None,
     ) -> None:
         windows = maintenance.parse_all(spec.get("maintenance"))
         in_maintenance = maintenance.active(windows, now) is not None
-        self._track_incidents(spec, state, changes)
+        # An outage's alerts (raised, late, resolved) all carry the cause it started with.
+        prior: dict[str, Any] | None = self.docs.get("incident")
+        cause = (prior or {}).get("cause") or cause or _default_cause(spec)
+        self._track_incidents(spec, changes, cause)
         state, send = plan_alerts(state, changes, in_maintenance, now)
-        outbox = (self.docs.get("outbox") or []) + [alerts.build(spec, c) for c in send]
+        outbox = (self.docs.get("outbox") or []) + [alerts.build(spec, c, cause) for c in send]
         self.docs.put("outbox", outbox[-MAX_OUTBOX:])
         meta["in_maintenance"] = in_maintenance
         self._save(state, meta)
         await self._flush_outbox()
         await self._report(spec, state, meta)
 
-    def _track_incidents(
-        self, spec: dict[str, Any], state: MonitorState, changes: list[Change]
-    ) -> None:
+    def _track_incidents(self, spec: dict[str, Any], changes: list[Change], cause: str) -> None:
         pending: dict[str, dict[str, Any]] = self.docs.get("unsynced") or {}
         open_incident: dict[str, Any] | None = self.docs.get("incident")
         for change in changes:
@@ -195,7 +197,7 @@ class MonitorCore:
                     "started_ms": started,
                     "ended_ms": None,
                     "first_error": change.error,
-                    "cause": "heartbeat_missed" if _beats(spec) else "down",
+                    "cause": cause,
                 }
             elif change.kind is ChangeKind.RECOVERED and open_incident is not None:
                 open_incident = {**open_incident, "ended_ms": change.at_ms}
@@ -260,6 +262,10 @@ class MonitorCore:
 
     def status(self) -> dict[str, Any]:
         return self._board(self._state(), self._meta())
+
+
+def _default_cause(spec: dict[str, Any]) -> str:
+    return "heartbeat_missed" if _beats(spec) else "down"
 
 
 def _beats(spec: dict[str, Any]) -> bool:
