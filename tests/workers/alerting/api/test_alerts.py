@@ -4,16 +4,21 @@ errors that guard them), the signed one-click links, and the aggregation groups 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
 
+from localedge.clock import ManualClock
+from localedge.gateway import Gateway
 from localedge.stack import Stack
 from tests.receiver import Receiver
+from tests.workers.alerting.conftest import started
 from tests.workers.alerting.support import (
     ADMIN,
     INGEST,
     READ,
+    START,
     configure,
     event,
     fingerprint,
@@ -118,3 +123,42 @@ async def test_the_groups_view_shows_aggregation_groups(
         ('{}:{service="api"}', {"service": "api"}, 2),
         ('{}:{service="web"}', {"service": "web"}, 1),
     ]
+
+
+async def test_everything_acknowledged_survives_a_restart(data_dir: Path, hook: Receiver) -> None:
+    first = await started(data_dir, ManualClock(START))
+    async with client(first) as http:
+        await configure(
+            http,
+            {
+                "route": {"receiver": "hook", "group_wait": "0s"},
+                "receivers": [{"name": "hook", "webhook_configs": [{"url": hook.url}]}],
+            },
+        )
+        await raise_alerts(http, event())
+        await first.advance(0)
+        silence = {"matchers": ['service="db"'], "duration": "1h", "createdBy": "a", "comment": "c"}
+        await http.post("/alerts/silences", json=silence, headers=ADMIN)
+        before = [(await http.get(path, headers=READ)).json() for path in PATHS]
+    await first.close()
+    second = await started(data_dir, ManualClock(START))
+    try:
+        async with client(second) as http:
+            after = [(await http.get(path, headers=READ)).json() for path in PATHS]
+    finally:
+        await second.close()
+    assert after == before
+    assert before[0]["alerts"][0]["name"] == "HighErrorRate" and before[2]["silences"]
+
+
+PATHS = [
+    "/alerts",
+    f"/alerts/{fingerprint('HighErrorRate', {'service': 'api'})}/notifications",
+    "/alerts/silences",
+    "/alerts/config",
+    "/alerts/incidents/1",
+]
+
+
+def client(stack: Stack) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=Gateway(stack)), base_url="http://x")

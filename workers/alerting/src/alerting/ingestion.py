@@ -26,6 +26,8 @@ async def ingest(
         result = await Hub(env).call("ingest", events=accepted)
     if metrics is not None:
         metrics.counted(via, int(result["accepted"]), len(rejected))
+        if "stats" in result:
+            metrics.observe(result["stats"])
     for incident_id in result["opened_incidents"]:
         host.defer(capture_impact(env, int(incident_id), "at_open"))
     return {"accepted": result["accepted"], "rejected": rejected}

@@ -97,9 +97,10 @@ class HubCore:
         return dispatcher, escalations, courier
 
     def muting(self, now_ms: int) -> Muting:
-        return Muting(
-            self.silences.active(now_ms), self.config.inhibit_rules, self.alerts.active(), now_ms
-        )
+        rules = self.config.inhibit_rules
+        # Inhibition needs every active alert; without rules, skip reading them.
+        firing = self.alerts.active() if rules else []
+        return Muting(self.silences.active(now_ms), rules, firing, now_ms)
 
     # --- signed links -----------------------------------------------------------------------
     def link_key(self) -> bytes:
@@ -177,7 +178,7 @@ class HubCore:
         opened: list[int] = []
         for event in events:
             opened += self._ingest_one(event, now_ms)
-        return {"accepted": len(events), "opened_incidents": opened}
+        return {"accepted": len(events), "opened_incidents": opened, "stats": self.stats()}
 
     def _ingest_one(self, event: dict[str, Any], now_ms: int) -> list[int]:
         alert = self.alerts.get(event["fingerprint"])
@@ -327,7 +328,9 @@ class HubCore:
             active = alert.active
             silenced = muting.silenced_by(alert.labels) if active else []
             inhibited = muting.inhibited_by(alert.fingerprint, alert.labels) if active else []
-            out.append(alert.to_api(silenced, inhibited))
+            shown = alert.to_api(silenced, inhibited)
+            shown["receivers"] = [r.receiver for r in self.config.route.match(alert.labels)]
+            out.append(shown)
         return out
 
     def list_alerts(
@@ -344,7 +347,6 @@ class HubCore:
         if alert is None:
             raise HubError(404, f"no alert {fingerprint!r}")
         [out] = self._api([alert], self.muting(host.now_ms()))
-        out["receivers"] = [r.receiver for r in self.config.route.match(alert.labels)]
         row = self.db.one("SELECT * FROM escalations WHERE fingerprint = ?", fingerprint)
         out["escalation"] = (
             None
