@@ -188,3 +188,29 @@ async def test_run_now_records_a_result_at_once(http: httpx.AsyncClient, target:
     assert reply.status_code == 200
     result = reply.json()["result"]
     assert (result["ok"], result["status_code"], result["error"]) == (True, 200, None)
+
+
+@pytest.mark.anyio
+async def test_every_check_type_is_created_and_run_through_the_api(
+    http: httpx.AsyncClient, target: Target
+) -> None:
+    target.body = (
+        b'{"Status": 0, "Answer": [{"name": "pitchey.com.", "type": 1, "data": "1.2.3.4"}]}'
+    )
+    kinds = [
+        ({"type": "dns", "query": "pitchey.com", "resolver": target.url, "expected": "1.2.3.4"},
+         True, None),
+        ({"type": "database", "url": target.url, "json_assert": {"path": "Status", "value": 0}},
+         True, None),
+        ({"type": "internal", "target": "service", "worker": "security"}, True, None),
+        ({"type": "tcp", "host": "127.0.0.1", "port": 5432}, False,
+         "this runtime provides no socket connector for TCP and WebSocket checks"),
+        ({"type": "websocket", "url": "ws://127.0.0.1:9/live", "send": "ping", "expect": "pong"},
+         False, "this runtime provides no socket connector for TCP and WebSocket checks"),
+    ]  # fmt: skip
+    for number, (fields, ok, error) in enumerate(kinds):
+        body = {"id": f"kind-{number}", "name": f"kind {number}", **fields}
+        created = await post(http, body)
+        assert created.status_code == 201, created.text
+        ran = (await http.post(f"/monitoring/checks/kind-{number}/run", headers=ADMIN)).json()
+        assert (ran["result"]["ok"], ran["result"]["error"]) == (ok, error), fields
