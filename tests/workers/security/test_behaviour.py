@@ -25,6 +25,7 @@ async def test_walking_sequential_ids_is_enumeration(http: httpx.AsyncClient) ->
     [anomaly] = found
     assert anomaly["type"] == "enumeration"
     assert anomaly["detail"] == {
+        "subject": "ip",
         "route": "/api/pitches/{id}",
         "distinct_ids": 20,
         "sequential_share": 1.0,
@@ -125,3 +126,21 @@ async def test_bad_event_queries_are_client_errors(http: httpx.AsyncClient) -> N
     ]:
         reply = await http.get(f"/security/events?{query}", headers=READ)
         assert reply.status_code == status, query
+
+
+async def test_a_signed_in_user_walking_ids_from_many_addresses_is_enumeration(
+    http: httpx.AsyncClient,
+) -> None:
+    found = []
+    for n in range(20):  # a different address each time: only the user ties them together
+        answer = await check(
+            http,
+            ip=f"198.51.100.{n + 1}",
+            user_id="u-7",
+            path=f"/api/pitches/{300 + n}",
+            route="/api/pitches/{id}",
+        )
+        found += answer["anomalies"]  # type: ignore[arg-type]
+    assert [(a["type"], a["detail"]["subject"]) for a in found] == [("enumeration", "user")]
+    events = (await http.get("/security/events?user_id=u-7", headers=READ)).json()["events"]
+    assert [(e["type"], e["ip"]) for e in events] == [("enumeration", "198.51.100.20")]

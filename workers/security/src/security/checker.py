@@ -205,6 +205,13 @@ def _bundles(
             bundles.setdefault(index, _bundle(now_ms, policy))["limits"].append(
                 {"rule": spec, "key": key}
             )
+    if body.get("user_id"):
+        index = shards.index_of(env, f"user={body['user_id']}")
+        bundles.setdefault(index, _bundle(now_ms, policy))["user_request"] = {
+            "user_id": body["user_id"],
+            "path": body.get("path", "/"),
+            "route": body.get("route") or "",
+        }
     if body.get("user_id") and (
         body.get("country") or body.get("asn") is not None or body.get("latitude") is not None
     ):

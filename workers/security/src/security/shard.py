@@ -57,6 +57,9 @@ class ShardCore:
         request = bundle.get("request")
         if request:
             anomalies += self._observe_request(request, now, thresholds)
+        user_request = bundle.get("user_request")
+        if user_request:  # the same rate and enumeration baselines, per signed-in user
+            anomalies += self._observe_request(user_request, now, thresholds, "user")
         location = bundle.get("location")
         if location:
             anomalies += self._observe_location(location, now, thresholds)
@@ -185,14 +188,16 @@ class ShardCore:
         return out
 
     def _observe_request(
-        self, request: dict[str, Any], now: int, t: Thresholds
+        self, request: dict[str, Any], now: int, t: Thresholds, kind: str = "ip"
     ) -> list[dict[str, Any]]:
-        subject = f"ip={request['ip']}"
+        subject = f"ip={request['ip']}" if kind == "ip" else f"user={request['user_id']}"
         state = self._profile(subject)
         found = profiles.observe_request(
             state, now, str(request.get("path", "/")), str(request.get("route") or ""), t
         )
         self._save_profile(subject, state, now)
+        for anomaly in found:
+            anomaly.detail["subject"] = kind
         return [_anomaly(a) for a in found]
 
     def _observe_location(
