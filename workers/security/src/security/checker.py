@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from security import edge, responder, shards
+from security.behave.profiles import Thresholds
 from security.detect.engine import Verdict
 from security.detect.request import HttpRequest, iter_header_pairs
 from security.limit.rules import Subject, key_for, matching
 from security.policy import Policy
+from security.respond.incidents import Scoring
 from security.telemetry import Telemetry
 
 RANK = {"allow": 0, "challenge": 1, "rate_limited": 2, "block": 3}
@@ -171,13 +173,21 @@ def _bundle(now_ms: int, policy: Policy) -> dict[str, Any]:
 
 
 def thresholds(policy: Policy) -> dict[str, Any]:
-    t = policy.anomaly.thresholds()
-    return {k: getattr(t, k) for k in t.__dataclass_fields__}
+    """The anomaly thresholds a shard should apply: only those that differ from its defaults
+    travel (every field crosses the RPC boundary as a copy, on every check)."""
+    return _changed(policy.anomaly.thresholds(), Thresholds())
 
 
 def scoring(policy: Policy) -> dict[str, Any]:
-    s = policy.response.scoring()
-    return {k: getattr(s, k) for k in s.__dataclass_fields__}
+    return _changed(policy.response.scoring(), Scoring())
+
+
+def _changed(value: Any, default: Any) -> dict[str, Any]:
+    return {
+        name: getattr(value, name)
+        for name in value.__dataclass_fields__
+        if getattr(value, name) != getattr(default, name)
+    }
 
 
 def _bundles(
