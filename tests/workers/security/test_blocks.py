@@ -54,6 +54,14 @@ async def test_a_prefix_block_covers_its_network_and_an_allow_overrides_it(
     assert await action(http, "198.51.101.1") == "allow"
     allowed = await block(http, target="198.51.100.200", kind="allow", reason="partner")
     assert await action(http, "198.51.100.200") == "allow"
+    attack = await http.post(
+        "/security/check",
+        headers=INGEST,
+        json={"ip": "198.51.100.200", "query": "q=%3Cscript%3Ealert(1)%3C/script%3E"},
+    )
+    assert attack.json()["action"] == "allow"  # inspected and reported, never blocked
+    assert attack.json()["reasons"] == ["source is allow-listed: partner"]
+    assert {t["type"] for t in attack.json()["threats"]} == {"xss"}
     listed = (await http.get("/security/blocks", headers=READ)).json()["blocks"]
     assert [(b["target"], b["kind"]) for b in listed] == [
         ("198.51.100.200", "allow"),

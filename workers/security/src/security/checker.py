@@ -67,7 +67,10 @@ async def check(
             telemetry.checks.labels(action="block").inc()
             return _blocked_answer(block, now_ms)
     verdict = detector.inspect(request)
-    _score(verdict, policy, outcome, telemetry)
+    if allow_entry is None:
+        _score(verdict, policy, outcome, telemetry)
+    else:  # allow-listed: inspected and recorded, never challenged, limited or blocked
+        outcome.escalate("allow", f"source is allow-listed: {allow_entry.get('reason', '')}")
     route = body.get("route") or body.get("path", "/")
     subject = Subject(
         ip=ip, user=body.get("user_id"), token=_bearer(headers), route=route, headers=headers
@@ -101,7 +104,8 @@ async def check(
     for anomaly in anomalies:
         telemetry.anomalies.labels(type=anomaly["type"]).inc()
     _limits(limits, outcome, telemetry)
-    blocks = await responder.respond(env, mine["incidents"], policy, telemetry, now_ms)
+    incidents = [] if allow_entry is not None else mine["incidents"]
+    blocks = await responder.respond(env, incidents, policy, telemetry, now_ms)
     if blocks:
         outcome.escalate("block", f"source blocked: {blocks[0]['reason']}")
     telemetry.checks.labels(action=outcome.action).inc()
