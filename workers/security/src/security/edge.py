@@ -122,18 +122,21 @@ def compile_lists(doc: dict[str, Any]) -> Lists:
     return made
 
 
-async def publish_lists(env: Any, entries: list[dict[str, Any]]) -> None:
-    """The ledger's active allows and prefix blocks, as the edge reads them."""
-    doc = {
-        "version": host.now_ms(),
-        "entries": [
-            {k: e[k] for k in ("id", "target", "kind", "reason", "expires_ms", "source")}
-            for e in entries
-            if e["kind"] == "allow" or "/" in e["target"]
-        ],
-    }
+async def publish_lists(env: Any, entries: list[dict[str, Any]]) -> bool:
+    """The ledger's active allows and prefix blocks, as the edge reads them. Written only when
+    they changed (KV writes are billed and limited to one a second per key). True if written."""
+    listed = [
+        {k: e[k] for k in ("id", "target", "kind", "reason", "expires_ms", "source")}
+        for e in entries
+        if e["kind"] == "allow" or "/" in e["target"]
+    ]
+    current = await lists(env)
+    if sorted(current.entries) == sorted(e["id"] for e in listed):
+        return False
+    doc = {"version": host.now_ms(), "entries": listed}
     await env.CONFIG.put(LISTS_KEY, json.dumps(doc, separators=(",", ":")))
     _slot(env).lists = (host.now(), compile_lists(doc))
+    return True
 
 
 async def intel(env: Any) -> tuple[PrefixSet, dict[str, Any]]:
