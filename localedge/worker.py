@@ -112,3 +112,7 @@ def install_sdk() -> None:
     sys.modules["workers"] = sdk
     sys.modules["workers.asgi"] = sdk.asgi
     sys.modules.setdefault("asgi", sdk.asgi)
+    # Entry files reach JavaScript APIs through these; CPython has no real ones.
+    sys.modules.setdefault("js", sdk.sockets.js)
+    sys.modules.setdefault("pyodide", sdk.sockets.pyodide)
+    sys.modules.setdefault("pyodide.ffi", sdk.sockets.pyodide_ffi)

@@ -8,6 +8,7 @@ Only the surface our Workers' `entry.py` files use: `WorkerEntrypoint`, `Durable
 from __future__ import annotations
 
 import json
+import types
 from collections.abc import Callable, Iterable, Mapping
 from http import HTTPMethod
 from http.client import HTTPMessage
@@ -83,6 +84,8 @@ class Request(_Body):
 
 
 class Response(_Body):
+    js_object: Any = None
+
     def __init__(
         self,
         body: Body = None,
@@ -126,6 +129,12 @@ async def fetch(
     url: str, *, method: str = "GET", headers: HeadersInit = None, body: Body = None
 ) -> Response:
     """Outbound subrequest, as `workers.fetch` (keyword options only)."""
+    plain = dict(make_headers(headers).items())
+    if plain.get("Upgrade", plain.get("upgrade", "")).lower() == "websocket":
+        status, socket = await sockets.open_websocket(url, plain)
+        response = Response(status=status)
+        response.js_object = types.SimpleNamespace(webSocket=socket)
+        return response
     async with httpx.AsyncClient() as client:
         reply = await client.request(
             method, url, headers=dict(make_headers(headers).items()), content=_to_bytes(body)
@@ -148,3 +157,5 @@ waitUntil = wait_until  # the SDK exports both spellings
 
 
 from localedge.sdk import asgi as asgi  # noqa: E402 - `from workers import asgi` must work
+from localedge.sdk import sockets  # noqa: E402
+from localedge.sdk.sockets import import_from_javascript as import_from_javascript  # noqa: E402
