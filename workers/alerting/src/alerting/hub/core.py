@@ -18,13 +18,14 @@ from typing import Any
 
 from alerting import config as config_module
 from alerting import links
+from alerting.channels.base import Transport
 from alerting.channels.transport import HttpxTransport
 from alerting.config import AlertingConfig
 from alerting.evaluation import evaluate
 from alerting.hub import schema
 from alerting.hub.alerts import Alert, Alerts
 from alerting.hub.db import Db
-from alerting.hub.delivery import Courier, TransportFactory
+from alerting.hub.delivery import Courier
 from alerting.hub.dispatch import Dispatcher
 from alerting.hub.escalations import Escalations
 from alerting.hub.incidents import Incidents
@@ -53,12 +54,14 @@ class HubError(Exception):
 
 class HubCore:
     def __init__(
-        self, storage: Any, env: Any, transport_factory: TransportFactory = HttpxTransport
+        self, storage: Any, env: Any, transport_factory: Callable[[], Transport] = HttpxTransport
     ) -> None:
         self.storage, self.env = storage, env
         self.db = Db(storage.sql)
         schema.create(self.db)
+        # One HTTP client for the object's life: connections (and TLS setup) are reused.
         self.transport_factory = transport_factory
+        self._transport: Transport | None = None
         self._config: AlertingConfig | None = None
         self._rules: tuple[Rule, ...] | None = None
         self.alerts = Alerts(self.db)
@@ -91,10 +94,15 @@ class HubCore:
         config = self.config
         if not config.external_url and self.base_url():
             config = dataclasses.replace(config, external_url=self.base_url())
-        courier = Courier(self.outbox, self.incidents, config, self.env, self.transport_factory)
+        courier = Courier(self.outbox, self.incidents, config, self.env, self.transport)
         dispatcher = Dispatcher(self.db, self.alerts, self.outbox, config, courier, self.view)
         escalations = Escalations(self.db, self.alerts, dispatcher, self.incidents, config)
         return dispatcher, escalations, courier
+
+    def transport(self) -> Transport:
+        if self._transport is None:
+            self._transport = self.transport_factory()
+        return self._transport
 
     def muting(self, now_ms: int) -> Muting:
         rules = self.config.inhibit_rules

@@ -28,8 +28,6 @@ BATCH = 200
 CONCURRENCY = 16
 log = logging.getLogger("obs.alerting.delivery")
 
-TransportFactory = Callable[[], Any]
-
 
 @dataclass
 class Result:
@@ -50,10 +48,10 @@ class Courier:
         incidents: Incidents,
         config: AlertingConfig,
         env: Any,
-        transport_factory: TransportFactory = HttpxTransport,
+        transport: Callable[[], Transport] = HttpxTransport,
     ) -> None:
         self.outbox, self.incidents, self.config, self.env = outbox, incidents, config, env
-        self.transport_factory = transport_factory
+        self.transport = transport
 
     def notifier(self, kind: str, integration: str, now_ms: int) -> Notifier | None:
         context = Context(self.env, now_ms / 1000, self.config.providers)
@@ -82,14 +80,8 @@ class Courier:
             ready.append((pending, notifier))
         if not ready:
             return 0
-        transport: Transport = self.transport_factory()
-        gate = asyncio.Semaphore(CONCURRENCY)
-        try:
-            results = await asyncio.gather(*(self._send(p, n, transport, gate) for p, n in ready))
-        finally:
-            close = getattr(transport, "close", None)
-            if close is not None:
-                await close()
+        transport, gate = self.transport(), asyncio.Semaphore(CONCURRENCY)
+        results = await asyncio.gather(*(self._send(p, n, transport, gate) for p, n in ready))
         for result in results:
             self._record(result, now_ms)
         return len(results)
