@@ -112,7 +112,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200)
     args = parser.parse_args()
     header(
-        f"event -> first notification at a local webhook receiver, group_wait 0, {args.events} alerts per pass"
+        "event -> first notification at a local webhook receiver, group_wait 0, "
+        f"{args.events} alerts per pass"
     )
     rows = [["system", "pass", "received", "p50 ms", "p99 ms", "max ms"]]
     with tempfile.TemporaryDirectory() as tmp, inbox() as box:
