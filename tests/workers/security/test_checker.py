@@ -125,3 +125,46 @@ async def test_a_failing_shard_does_not_fail_the_check(
     assert answer["action"] == "block"  # detection still answers
     assert answer["rate_limit"] is None
     assert "rate limiting and recording unavailable (state unavailable)" in answer["reasons"]
+
+
+async def test_an_incident_lists_its_events_and_can_be_resolved(http: httpx.AsyncClient) -> None:
+    first = await check(http, query="q=%3Cscript%3Ealert(1)%3C/script%3E")
+    second = await check(http, path="/api/files", query="f=../../etc/passwd")
+    assert first["incident"] == second["incident"]
+    detail = (await http.get(f"/security/incidents/{first['incident']}", headers=READ)).json()
+    assert detail["types"] == {"xss": 1, "path_traversal": 1}
+    assert [e["type"] for e in detail["event_list"]] == ["path_traversal", "xss"]
+    raw = sum(e["score"] for e in detail["event_list"])
+    assert detail["score"] == round(raw * 1.25, 2)  # two kinds of attack weigh more
+    resolved = await http.post(f"/security/incidents/{first['incident']}/resolve", headers=ADMIN)
+    assert resolved.json()["status"] == "resolved"
+    still_open = (await http.get("/security/incidents?status=open", headers=READ)).json()
+    assert still_open["incidents"] == []
+    missing = await http.get("/security/incidents/inc-nope", headers=READ)
+    assert missing.status_code == 404
+
+
+async def test_every_route_is_in_the_openapi_document_with_its_schemas(
+    http: httpx.AsyncClient,
+) -> None:
+    spec = (await http.get("/security/openapi.json")).json()
+    expected = {
+        "/security/check",
+        "/security/outcomes",
+        "/security/rules",
+        "/security/events",
+        "/security/incidents",
+        "/security/incidents/{incident_id}",
+        "/security/incidents/{incident_id}/resolve",
+        "/security/blocks",
+        "/security/blocks/{block_id}",
+        "/security/audit",
+        "/security/audit/{audit_id}/undo",
+        "/security/blocklists",
+        "/security/blocklists/{name}",
+    }
+    assert expected <= set(spec["paths"])
+    for path in expected:
+        for operation in spec["paths"][path].values():
+            ok = operation["responses"].get("200") or operation["responses"].get("201")
+            assert "$ref" in str(ok["content"]["application/json"]["schema"]), path

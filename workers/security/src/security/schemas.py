@@ -303,3 +303,26 @@ class BlocklistOut(_Model):
     name: str
     entries: int
     rejected_lines: int
+
+
+class IncidentDetail(IncidentOut):
+    event_list: list[EventOut]
+
+
+class BlockList(_Model):
+    blocks: list[BlockOut]
+
+
+class BlockChange(_Model):
+    block: BlockOut
+    audit: AuditOut
+
+
+class BlocklistsOut(_Model):
+    lists: list[BlocklistOut]
+    networks: int
+    loaded_at: str | None
+
+
+class BlocklistChange(_Model):
+    lists: list[BlocklistOut]

@@ -10,7 +10,14 @@ from obs_schema import host
 from obs_schema.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from security import edge, intel, paging, shards
 from security.routes.access import Admin, Read
-from security.schemas import BlockIn
+from security.schemas import (
+    AuditPage,
+    BlockChange,
+    BlockIn,
+    BlockList,
+    BlocklistChange,
+    BlocklistsOut,
+)
 from security.telemetry import Telemetry
 
 router = APIRouter(prefix="/security", tags=["response"])
@@ -56,7 +63,7 @@ async def _ledger_call(call: Any) -> dict[str, Any]:
     return result
 
 
-@router.get("/blocks", summary="Blocks and allows (active by default)")
+@router.get("/blocks", response_model=BlockList, summary="Blocks and allows (active by default)")
 async def get_blocks(
     request: Request,
     _: Read,
@@ -73,6 +80,7 @@ async def get_blocks(
 
 @router.post(
     "/blocks",
+    response_model=BlockChange,
     status_code=201,
     summary="Block or allow an IP or CIDR (admin)",
     description="`{target, kind: block|allow, reason, ttl_s?}`. Audited; undo with "
@@ -88,7 +96,9 @@ async def post_block(request: Request, body: BlockIn, _: Admin) -> dict[str, Any
     return {"block": block_out(result["block"]), "audit": audit_out(result["audit"])}
 
 
-@router.delete("/blocks/{block_id}", summary="Remove a block or allow (admin)")
+@router.delete(
+    "/blocks/{block_id}", response_model=BlockChange, summary="Remove a block or allow (admin)"
+)
 async def delete_block(
     request: Request,
     _: Admin,
@@ -104,7 +114,9 @@ async def delete_block(
     return {"block": block_out(result["block"]), "audit": audit_out(result["audit"])}
 
 
-@router.get("/audit", summary="Audit trail of every block change, newest first")
+@router.get(
+    "/audit", response_model=AuditPage, summary="Audit trail of every block change, newest first"
+)
 async def get_audit(
     request: Request,
     _: Read,
@@ -118,6 +130,7 @@ async def get_audit(
 
 @router.post(
     "/audit/{audit_id}/undo",
+    response_model=BlockChange,
     summary="Undo an audited action (admin)",
     description="Undoing a block removes it, undoing an unblock restores it; the undo "
     "is itself audited.",
@@ -130,7 +143,11 @@ async def undo(request: Request, audit_id: str, _: Admin) -> dict[str, Any]:
     return {"block": block_out(result["block"]), "audit": audit_out(result["audit"])}
 
 
-@router.get("/blocklists", summary="Threat-intelligence lists loaded at the edge")
+@router.get(
+    "/blocklists",
+    response_model=BlocklistsOut,
+    summary="Threat-intelligence lists loaded at the edge",
+)
 async def get_blocklists(request: Request, _: Read) -> dict[str, Any]:
     compiled, doc = await edge.intel(request.scope["env"])
     return {
@@ -142,6 +159,7 @@ async def get_blocklists(request: Request, _: Read) -> dict[str, Any]:
 
 @router.put(
     "/blocklists/{name}",
+    response_model=BlocklistChange,
     summary="Store a blocklist in R2 and reload (admin)",
     description="Body: one IP or CIDR per line, `#`/`;` comments. The cron reloads every "
     "list in the bucket every 15 minutes; this reloads at once.",
@@ -162,7 +180,11 @@ async def put_blocklist(request: Request, name: str, _: Admin) -> dict[str, Any]
     return {"lists": summary}
 
 
-@router.delete("/blocklists/{name}", summary="Delete a blocklist and reload (admin)")
+@router.delete(
+    "/blocklists/{name}",
+    response_model=BlocklistChange,
+    summary="Delete a blocklist and reload (admin)",
+)
 async def delete_blocklist(request: Request, name: str, _: Admin) -> dict[str, Any]:
     env = request.scope["env"]
     if not intel.NAME.match(name) or await env.INTEL.head(intel.PREFIX + name) is None:

@@ -12,6 +12,7 @@ from obs_schema.models.security import _canonical_ip
 from obs_schema.timespec import TimeSpecError, parse_window
 from security import paging, shards
 from security.routes.access import Admin, Read
+from security.schemas import EventPage, IncidentDetail, IncidentOut, IncidentPage
 
 router = APIRouter(prefix="/security", tags=["events"])
 
@@ -76,6 +77,7 @@ def incident_out(row: dict[str, Any]) -> dict[str, Any]:
 
 @router.get(
     "/events",
+    response_model=EventPage,
     summary="Security events, newest first",
     description="Filters: `type`, `ip`, `user_id`, `since`/`until` (RFC 3339, epoch ms "
     "or relative like `15m`; default the last 24 h). Paginate with `cursor`. Scope `read`.",
@@ -112,6 +114,7 @@ async def get_events(
 
 @router.get(
     "/incidents",
+    response_model=IncidentPage,
     summary="Correlated incidents, most recently active first",
     description="Events of one source across types and time, scored. Filters: `status` "
     "(open, closed, resolved), `ip`, `min_score`, `since` (default 7 days). Scope `read`.",
@@ -144,7 +147,11 @@ async def get_incidents(
     return {"incidents": [incident_out(r) for r in rows], "cursor": next_cursor}
 
 
-@router.get("/incidents/{incident_id}", summary="One incident with its events")
+@router.get(
+    "/incidents/{incident_id}",
+    response_model=IncidentDetail,
+    summary="One incident with its events",
+)
 async def get_incident(request: Request, incident_id: str, _: Read) -> dict[str, Any]:
     env = request.scope["env"]
     found = [i for i in await shards.all_shards(env, "get_incident", incident_id[:64]) if i]
@@ -159,7 +166,11 @@ async def get_incident(request: Request, incident_id: str, _: Read) -> dict[str,
     return {**incident_out(incident), "event_list": mine}
 
 
-@router.post("/incidents/{incident_id}/resolve", summary="Mark an incident resolved (admin)")
+@router.post(
+    "/incidents/{incident_id}/resolve",
+    response_model=IncidentOut,
+    summary="Mark an incident resolved (admin)",
+)
 async def resolve_incident(request: Request, incident_id: str, _: Admin) -> dict[str, Any]:
     env = request.scope["env"]
     results = await shards.all_shards(
