@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from security import edge, responder, shards
+from security.answer import Outcome, answer, blocked_answer
 from security.behave.profiles import Thresholds
 from security.detect.engine import Verdict
 from security.detect.request import HttpRequest, iter_header_pairs
@@ -25,21 +25,7 @@ from security.policy import Policy
 from security.respond.incidents import Scoring
 from security.telemetry import Telemetry
 
-RANK = {"allow": 0, "challenge": 1, "rate_limited": 2, "block": 3}
 log = logging.getLogger("obs.security")
-
-
-@dataclass
-class Outcome:
-    action: str = "allow"
-    reasons: list[str] | None = None
-
-    def escalate(self, action: str, reason: str) -> None:
-        if self.reasons is None:
-            self.reasons = []
-        self.reasons.append(reason)
-        if RANK[action] > RANK[self.action]:
-            self.action = action
 
 
 async def check(
@@ -65,7 +51,7 @@ async def check(
         if block is not None:
             telemetry.blocked_requests.labels(source=block["source"]).inc()
             telemetry.checks.labels(action="block").inc()
-            return _blocked_answer(block, now_ms)
+            return blocked_answer(block, now_ms)
     verdict = detector.inspect(request)
     if allow_entry is None:
         _score(verdict, policy, outcome, telemetry)
@@ -110,7 +96,7 @@ async def check(
         outcome.escalate("block", f"source blocked: {blocks[0]['reason']}")
     telemetry.checks.labels(action=outcome.action).inc()
     incident = mine["incidents"][0]["id"] if mine["incidents"] else None
-    return _answer(verdict, outcome, limits, anomalies, incident)
+    return answer(verdict, outcome, limits, anomalies, incident)
 
 
 async def _existing_block(
@@ -297,86 +283,6 @@ def _limits(limits: list[dict[str, Any]], outcome: Outcome, telemetry: Telemetry
             "rate_limited",
             f"rate limit {denied['rule']}: {denied['limit']} requests per window exceeded",
         )
-
-
-def _tightest(limits: list[dict[str, Any]]) -> dict[str, Any] | None:
-    if not limits:
-        return None
-    denied = [d for d in limits if not d["allowed"]]
-    if denied:
-        return max(denied, key=lambda d: d["retry_after_ms"])
-    return min(limits, key=lambda d: (d["remaining"], -d["reset_ms"]))
-
-
-def rate_limit_headers(
-    tightest: dict[str, Any] | None, policy_window_s: int | None
-) -> dict[str, str]:
-    if tightest is None:
-        return {}
-    reset_s = -(-int(tightest["reset_ms"]) // 1000)
-    headers = {
-        "RateLimit-Limit": str(tightest["limit"]),
-        "RateLimit-Remaining": str(tightest["remaining"]),
-        "RateLimit-Reset": str(reset_s),
-    }
-    if policy_window_s:
-        headers["RateLimit-Policy"] = f"{tightest['limit']};w={policy_window_s}"
-    if not tightest["allowed"]:
-        headers["Retry-After"] = str(max(1, -(-int(tightest["retry_after_ms"]) // 1000)))
-    return headers
-
-
-def _answer(
-    verdict: Verdict,
-    outcome: Outcome,
-    limits: list[dict[str, Any]],
-    anomalies: list[dict[str, Any]],
-    incident: str | None,
-) -> dict[str, Any]:
-    tightest = _tightest(limits)
-    rate_limit = None
-    if tightest is not None:
-        rate_limit = {
-            "limit": tightest["limit"],
-            "remaining": tightest["remaining"],
-            "reset_s": -(-int(tightest["reset_ms"]) // 1000),
-            "rule": tightest["rule"],
-        }
-    return {
-        "action": outcome.action,
-        "score": verdict.score,
-        "reasons": outcome.reasons or [],
-        "threats": [
-            {
-                "type": t.type,
-                "location": t.location,
-                "rule": t.rule,
-                "score": t.score,
-                "evidence": t.evidence,
-            }
-            for t in verdict.threats
-        ],
-        "rate_limit": rate_limit,
-        "headers": rate_limit_headers(tightest, tightest.get("window_s") if tightest else None),
-        "anomalies": anomalies,
-        "incident": incident,
-    }
-
-
-def _blocked_answer(block: dict[str, Any], now_ms: int) -> dict[str, Any]:
-    headers = {}
-    if block.get("expires_ms"):
-        headers["Retry-After"] = str(max(1, -(-(int(block["expires_ms"]) - now_ms) // 1000)))
-    return {
-        "action": "block",
-        "score": 0,
-        "reasons": [f"source is blocked ({block['source']}): {block.get('reason', '')}"],
-        "threats": [],
-        "rate_limit": None,
-        "headers": headers,
-        "anomalies": [],
-        "incident": block.get("incident"),
-    }
 
 
 def _bearer(headers: tuple[tuple[str, str], ...]) -> str | None:
