@@ -21,6 +21,7 @@ from fastapi import Request
 
 from obs_schema import host
 from obs_schema.errors import Forbidden, Unauthorized
+from obs_schema.telemetry.bindings import unwrap
 
 SCOPES = ("ingest", "read", "admin")
 SECRET_NAMES = {"ingest": "OBS_INGEST_TOKEN", "read": "OBS_READ_TOKEN", "admin": "OBS_ADMIN_TOKEN"}
@@ -126,11 +127,12 @@ async def _kv_hashes(env: Any) -> dict[str, list[str]]:
     kv = getattr(env, CONFIG_BINDING, None)
     if kv is None:
         return {}
-    cached = _cache.get(id(kv))
-    if cached is not None and cached[0] is kv and host.now() - cached[1] < CACHE_SECONDS:
+    binding = unwrap(kv)  # key on the binding itself: timing proxies are made per request
+    cached = _cache.get(id(binding))
+    if cached is not None and cached[0] is binding and host.now() - cached[1] < CACHE_SECONDS:
         return cached[2]
     record = _parse_record(await kv.get(TOKENS_KEY))
-    _cache[id(kv)] = (kv, host.now(), record)
+    _cache[id(binding)] = (binding, host.now(), record)
     return record
 
 

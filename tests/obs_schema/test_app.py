@@ -190,3 +190,28 @@ async def test_an_unhandled_error_is_a_500_with_an_event_id_reported_to_sentry()
     header, item, payload = posted.body.decode().splitlines()[:3]
     assert event_id in header and '"type":"event"' in item.replace(" ", "")
     assert "RuntimeError" in payload
+
+
+class CountingKV(KVNamespace):
+    """A real local KV that counts reads of the token record."""
+
+    token_reads = 0
+
+    async def get(self, key: Any, *args: Any, **kwargs: Any) -> Any:
+        if key == auth.TOKENS_KEY:
+            CountingKV.token_reads += 1
+        return await super().get(key, *args, **kwargs)
+
+
+@pytest.mark.anyio
+async def test_token_hashes_are_read_from_kv_once_per_cache_period(tmp_path: Path) -> None:
+    kv = CountingKV(tmp_path / "kv.sqlite", ManualClock())
+    tokens = await auth.bootstrap_tokens(kv, {})
+    assert tokens is not None
+    CountingKV.token_reads = 0  # bootstrap looked once; count the requests' reads only
+    reader = {"authorization": f"Bearer {tokens['read']}"}
+    async with client(build((Probe("CONFIG", "kv"),)), {"CONFIG": kv}) as http:
+        for _ in range(3):
+            assert (await http.get("/demo/health", headers=reader)).status_code == 200
+    kv.close()
+    assert CountingKV.token_reads == 1

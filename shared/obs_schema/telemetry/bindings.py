@@ -32,6 +32,15 @@ class Sink(Protocol):
         """Record one timed call."""
 
 
+def unwrap(value: Any) -> Any:
+    """The binding behind a timing proxy (proxies are made per request; bindings are not)."""
+    return (
+        value.__dict__.get("_target", value)
+        if isinstance(value, (Timed, DurableObjectNamespaceProxy))
+        else value
+    )
+
+
 def kind_of(value: Any) -> str | None:
     """ "kv", "r2", "do", "service" or None (vars, secrets, bindings we do not time)."""
     if value is None or isinstance(value, _PLAIN):

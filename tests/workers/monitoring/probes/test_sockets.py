@@ -44,9 +44,18 @@ class AsyncioConnector:
 
 @pytest.fixture
 def connector() -> Iterator[None]:
+    previous = sockets.installed()  # entry.py may have installed the runtime's connector
     sockets.install(AsyncioConnector())
     yield
+    sockets.install(previous)
+
+
+@pytest.fixture
+def no_connector() -> Iterator[None]:
+    previous = sockets.installed()
     sockets.install(None)
+    yield
+    sockets.install(previous)
 
 
 @pytest.fixture
@@ -60,7 +69,7 @@ async def echo_server() -> AsyncIterator[int]:
 
 
 @pytest.mark.anyio
-async def test_without_a_connector_socket_checks_fail_clearly() -> None:
+async def test_without_a_connector_socket_checks_fail_clearly(no_connector: None) -> None:
     outcome = await run({"type": "tcp", "host": "127.0.0.1", "port": 5432}, LOCAL)
     assert (outcome.ok, outcome.error) == (False, sockets.NO_CONNECTOR)
 
