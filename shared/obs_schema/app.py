@@ -44,6 +44,8 @@ class WorkerSpec:
     # Extra detail for `/health` (read token): returns {"status": ..., **fields}; its status can
     # degrade the report (never make it unhealthy: that is for the Worker's own bindings).
     health_details: HealthDetails | None = None
+    # False when the Worker serves its own /health (the monitoring Worker aggregates the stack).
+    health_route: bool = True
 
 
 HealthDetails = Callable[[Any], Awaitable[dict[str, Any]]]
@@ -81,7 +83,13 @@ def create_app(spec: WorkerSpec) -> FastAPI:
 
 def _operations_router(spec: WorkerSpec, registry: Registry) -> APIRouter:
     router = APIRouter(prefix=spec.prefix, tags=["operations"])
+    if spec.health_route:
+        _add_health_route(router, spec)
+    _add_docs_and_metrics_routes(router, spec, registry)
+    return router
 
+
+def _add_health_route(router: APIRouter, spec: WorkerSpec) -> None:
     @router.get(
         "/health",
         summary="Health of this Worker and its bindings",
@@ -101,6 +109,8 @@ def _operations_router(spec: WorkerSpec, registry: Registry) -> APIRouter:
             report = {k: report[k] for k in ("status", "worker", "version", "time")}
         return JSONResponse(report, status_code=503 if report["status"] == "unhealthy" else 200)
 
+
+def _add_docs_and_metrics_routes(router: APIRouter, spec: WorkerSpec, registry: Registry) -> None:
     @router.get("/docs", include_in_schema=False)
     async def get_docs(request: Request) -> Response:
         # Asset origin is configurable so the docs render offline (local stack serves them).
@@ -125,8 +135,6 @@ def _operations_router(spec: WorkerSpec, registry: Registry) -> APIRouter:
         if format == "json":
             return JSONResponse(render_json(registry))
         return Response(render_text(registry), media_type=CONTENT_TYPE)
-
-    return router
 
 
 async def _with_details(report: dict[str, Any], details: HealthDetails, env: Any) -> dict[str, Any]:

@@ -16,12 +16,12 @@ SPEC = WorkerSpec(
     title="Pitchey observability: monitoring",
     description="Health checks, uptime, incidents and the public status page.",
     probes=(Probe("CONFIG", "kv"), Probe("REGISTRY", "durable_object")),
+    health_route=False,  # routes/status.py serves /monitoring/health for the whole stack
 )
 # Late runs beyond this are re-armed by the cron sweep (an alarm went missing).
 OVERDUE_SLACK_MS = 90_000
 
 app = create_app(SPEC)
-status.replace_health_route(app)
 for module in (checks, history, status, heartbeat):
     app.include_router(module.router)
 schedule = Schedule()

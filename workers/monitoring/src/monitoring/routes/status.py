@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from starlette.routing import BaseRoute
 
 from monitoring import aggregate, control, statuspage, summary
 from obs_schema import __version__, auth, host
@@ -22,20 +21,6 @@ PUBLIC_CACHE = "public, max-age=30"
 
 # Per isolate: the summary last read or built, to spare KV a read per request.
 _summary_cache: dict[str, Any] = {}
-
-
-def replace_health_route(app: FastAPI) -> None:
-    """This Worker's /health aggregates the whole stack: drop the generic one first (FastAPI
-    keeps included routers as branches, so look inside them too)."""
-    _drop(app.router.routes, HEALTH_PATH)
-
-
-def _drop(routes: list[BaseRoute], path: str) -> None:
-    routes[:] = [r for r in routes if getattr(r, "path", None) != path]
-    for route in routes:
-        inner = getattr(getattr(route, "original_router", None), "routes", None)
-        if isinstance(inner, list):
-            _drop(inner, path)
 
 
 @router.get(
