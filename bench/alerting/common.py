@@ -215,6 +215,7 @@ def alertmanager(config: dict[str, Any], workdir: Path) -> tuple[subprocess.Pope
             "prometheus-alertmanager is not installed (apt-get install prometheus-alertmanager)"
         )
     port = free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "alertmanager.yml"
     path.write_text(json.dumps(config))
     process = subprocess.Popen(
@@ -240,6 +241,7 @@ def prometheus(
     if PROMETHEUS is None:
         raise RuntimeError("prometheus is not installed (apt-get install prometheus)")
     port = free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
     rules_path = workdir / f"{name}-rules.yml"
     rules_path.write_text(json.dumps(rules))
     config_path = workdir / f"{name}.yml"

@@ -32,6 +32,7 @@ async def cycle(
     if metrics is not None:
         metrics.rule_cycles.labels(outcome="ok").inc()
         metrics.counted("rules", int(result.get("events", 0)), 0)
-    for incident_id in result.get("opened_incidents", []):
-        host.defer(ingestion.capture_impact(env, int(incident_id), "at_open"))
+    opened = [int(i) for i in result.get("opened_incidents", [])]
+    if opened:
+        host.defer(ingestion.capture_impact(env, opened, "at_open"))
     return {**result, "sources": available}

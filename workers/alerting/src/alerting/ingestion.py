@@ -28,15 +28,17 @@ async def ingest(
         metrics.counted(via, int(result["accepted"]), len(rejected))
         if "stats" in result:
             metrics.observe(result["stats"])
-    for incident_id in result["opened_incidents"]:
-        host.defer(capture_impact(env, int(incident_id), "at_open"))
+    opened = [int(i) for i in result["opened_incidents"]]
+    if opened:
+        host.defer(capture_impact(env, opened, "at_open"))
     return {"accepted": result["accepted"], "rejected": rejected}
 
 
-async def capture_impact(env: Any, incident_id: int, moment: str) -> dict[str, Any]:
+async def capture_impact(env: Any, incident_ids: list[int], moment: str) -> dict[str, Any]:
+    """The logs and APM numbers for these incidents' services, asked once for all of them."""
     hub = Hub(env)
-    incident = await hub.call("get_incident", incident_id=incident_id)
+    services: dict[str, list[str]] = await hub.call("incident_services", incident_ids=incident_ids)
     snapshots, _ = await signals.gather(env, only=("logs", "apm"))
-    numbers = signals.impact(snapshots, list(incident.get("services") or []))
-    await hub.call("set_impact", incident_id=incident_id, key=moment, data=numbers)
+    numbers = {key: signals.impact(snapshots, names) for key, names in services.items()}
+    await hub.call("set_impacts", key=moment, impacts=numbers)
     return numbers

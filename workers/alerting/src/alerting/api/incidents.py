@@ -85,10 +85,8 @@ def router() -> APIRouter:
         env = env_of(request)
         hub = Hub(env)
         incident = await hub.call("get_incident", incident_id=incident_id)
-        incident["impact"] = {
-            **incident.get("impact", {}),
-            "at_report": await ingestion.capture_impact(env, incident_id, "at_report"),
-        }
+        now = await ingestion.capture_impact(env, [incident_id], "at_report")
+        incident["impact"] = {**incident.get("impact", {}), "at_report": now[str(incident_id)]}
         text = report.markdown(incident, _base(request), host.now_ms())
         return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
 

@@ -22,9 +22,9 @@ from alerting.channels.base import Transport
 from alerting.channels.transport import HttpxTransport
 from alerting.config import AlertingConfig
 from alerting.evaluation import evaluate
-from alerting.hub import schema
+from alerting.hub import retention, schema
 from alerting.hub.alerts import Alert, Alerts
-from alerting.hub.db import Db
+from alerting.hub.db import Db, loads
 from alerting.hub.delivery import Courier
 from alerting.hub.dispatch import Dispatcher
 from alerting.hub.escalations import Escalations
@@ -40,7 +40,6 @@ from alerting.silences import parse as parse_silence
 from obs_schema import host
 from obs_schema.models.alert import AlertEvent
 
-SILENCE_RETENTION_MS = 7 * 86_400_000
 SAMPLE_RETENTION_MS = 25 * 3_600_000
 
 
@@ -412,7 +411,6 @@ class HubCore:
             raise HubError(404, f"no silence {silence_id!r} to update")
         silence = parse_silence(body, str(silence_id), now_ms)
         self.silences.put(silence, now_ms)
-        self.silences.prune(now_ms - SILENCE_RETENTION_MS)
         return {"silenceID": silence.id, "silence": silence.to_api(now_ms)}
 
     def expire_silence(self, silence_id: str) -> dict[str, Any]:
@@ -473,6 +471,8 @@ class HubCore:
         self.rule_states.replace(new_states)
         self.rule_states.record(samples, now_ms)
         self.rule_states.prune(now_ms - SAMPLE_RETENTION_MS)
+        if retention.due(self.db, now_ms):
+            retention.prune(self.db, now_ms)
         normalized = [normalize(AlertEvent.model_validate(e)) for e in events]
         result = self.ingest(normalized)
         return {"rules": len(self.rules), "events": len(normalized), **result}
@@ -527,9 +527,18 @@ class HubCore:
         self.incidents.record(incident_id, "note", text, host.now_ms(), detail={"by": by})
         return {"incident": incident_id, "timeline": self.incidents.timeline(incident_id)}
 
-    def set_impact(self, incident_id: int, key: str, data: dict[str, Any]) -> dict[str, Any]:
-        self.incidents.set_impact(incident_id, key, data)
-        return {"incident": incident_id}
+    def incident_services(self, incident_ids: list[int]) -> dict[str, list[str]]:
+        found = {}
+        for incident_id in incident_ids:
+            row = self.incidents.row(int(incident_id))
+            if row is not None:
+                found[str(incident_id)] = list(loads(row["services"], []))
+        return found
+
+    def set_impacts(self, key: str, impacts: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        for incident_id, data in impacts.items():
+            self.incidents.set_impact(int(incident_id), key, data)
+        return {"incidents": len(impacts)}
 
 
 def _title(alert: Alert, group_labels: dict[str, str]) -> str:
@@ -561,5 +570,6 @@ OPERATIONS: dict[str, Callable[..., Any]] = {
     "list_incidents": HubCore.list_incidents,
     "get_incident": HubCore.get_incident,
     "add_note": HubCore.add_note,
-    "set_impact": HubCore.set_impact,
+    "incident_services": HubCore.incident_services,
+    "set_impacts": HubCore.set_impacts,
 }

@@ -37,10 +37,6 @@ class Silences:
             silence.id, dumps(silence.to_row()), silence.starts_ms, silence.ends_ms, now_ms,
         )  # fmt: skip
 
-    def prune(self, before_ms: int) -> None:
-        """Expired silences are kept a while for the record, as Alertmanager keeps them."""
-        self.db.run("DELETE FROM silences WHERE ends_ms < ?", before_ms)
-
 
 class Muting:
     """Which active alerts are silenced or inhibited, right now."""
