@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf.message import DecodeError, Message
@@ -49,6 +50,28 @@ def decode(body: bytes, kind: str, message: type[Message]) -> Message | dict[str
     if not isinstance(data, dict):
         raise OtlpError(f"body must be a JSON object ({message.__name__})")
     return data
+
+
+# --- rejections -----------------------------------------------------------------------------
+MAX_REPORTED_ERRORS = 5
+
+
+@dataclass
+class Rejections:
+    """What a decoder refused: the count for `partialSuccess` and the first few reasons."""
+
+    rejected: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def reject(self, where: str, reason: str) -> None:
+        self.rejected += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(f"{where}: {reason}")
+
+    @property
+    def error_message(self) -> str:
+        more = self.rejected - len(self.errors)
+        return "; ".join(self.errors) + (f" (and {more} more)" if more > 0 else "")
 
 
 # --- values ---------------------------------------------------------------------------------

@@ -27,24 +27,11 @@ from obs_schema.severity import level_from_otlp, normalise_level
 __all__ = ["Decoded", "answer", "decode"]
 
 UNKNOWN_SERVICE = "unknown_service"
-_MAX_REPORTED_ERRORS = 5
 
 
 @dataclass
-class Decoded:
+class Decoded(common.Rejections):
     records: list[dict[str, Any]] = field(default_factory=list)
-    rejected: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def reject(self, where: str, reason: str) -> None:
-        self.rejected += 1
-        if len(self.errors) < _MAX_REPORTED_ERRORS:
-            self.errors.append(f"{where}: {reason}")
-
-    @property
-    def error_message(self) -> str:
-        more = self.rejected - len(self.errors)
-        return "; ".join(self.errors) + (f" (and {more} more)" if more > 0 else "")
 
 
 def decode(body: bytes, kind: str) -> Decoded:

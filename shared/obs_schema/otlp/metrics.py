@@ -39,7 +39,6 @@ _RESOURCE_LABELS = {
     "deployment.environment.name": "env",
     "deployment.environment": "env",
 }
-_MAX_REPORTED_ERRORS = 5
 _JSON_TYPES = {
     "gauge": "gauge",
     "sum": "sum",
@@ -75,20 +74,8 @@ class OtlpPoint:
 
 
 @dataclass
-class Decoded:
+class Decoded(common.Rejections):
     points: list[OtlpPoint] = field(default_factory=list)
-    rejected: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def reject(self, where: str, reason: str) -> None:
-        self.rejected += 1
-        if len(self.errors) < _MAX_REPORTED_ERRORS:
-            self.errors.append(f"{where}: {reason}")
-
-    @property
-    def error_message(self) -> str:
-        more = self.rejected - len(self.errors)
-        return "; ".join(self.errors) + (f" (and {more} more)" if more > 0 else "")
 
 
 def decode(body: bytes, kind: str) -> Decoded:

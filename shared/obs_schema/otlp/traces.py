@@ -33,7 +33,6 @@ MAX_NAME_CHARS = 1024
 UNKNOWN_SERVICE = "unknown_service"
 _KINDS = {"UNSPECIFIED": 0, "INTERNAL": 1, "SERVER": 2, "CLIENT": 3, "PRODUCER": 4, "CONSUMER": 5}
 _CODES = {"UNSET": 0, "OK": 1, "ERROR": 2}
-_MAX_REPORTED_ERRORS = 5
 _SCALARS = frozenset({"bool_value", "int_value", "double_value"})
 
 
@@ -59,20 +58,8 @@ class TraceSpan:
 
 
 @dataclass
-class Decoded:
+class Decoded(common.Rejections):
     spans: list[TraceSpan] = field(default_factory=list)
-    rejected: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def reject(self, where: str, reason: str) -> None:
-        self.rejected += 1
-        if len(self.errors) < _MAX_REPORTED_ERRORS:
-            self.errors.append(f"{where}: {reason}")
-
-    @property
-    def error_message(self) -> str:
-        more = self.rejected - len(self.errors)
-        return "; ".join(self.errors) + (f" (and {more} more)" if more > 0 else "")
 
 
 def decode(body: bytes, kind: str) -> Decoded:
