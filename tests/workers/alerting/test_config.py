@@ -123,6 +123,14 @@ def bad(change: dict[str, Any]) -> set[str]:
         ),
         ({"people.0.phone": "555-1234"}, "people.0.phone: must be an E.164 phone number"),
         (
+            {"route.routes.0.active_time_intervals": ["office"]},
+            "route.routes.0.active_time_intervals: no time interval is named 'office'",
+        ),
+        (
+            {"route.mute_time_intervals": ["night"]},
+            "route.mute_time_intervals: the root route cannot have time intervals",
+        ),
+        (
             {"global.delivery.max_attempts": 0},
             "global.delivery.max_attempts: must be a whole number from 1 to 20",
         ),

@@ -229,3 +229,24 @@ async def test_alerts_posted_by_prometheus_expire_at_ends_at_unless_sent_again(
     assert (detail["status"], detail["ends_at"]) == ("resolved", at(300))
     await stack.advance(60)
     assert [b["status"] for b in bodies(hook.requests)] == ["firing", "resolved"]
+
+
+async def test_a_mute_time_interval_holds_notifications_until_it_ends(
+    stack: Stack, http: httpx.AsyncClient, hook: Receiver
+) -> None:
+    config = webhook_config(hook.url, group_wait="0s", group_interval="5m")
+    config["time_intervals"] = [
+        {
+            "name": "maintenance",
+            "time_intervals": [{"times": [{"start_time": "09:00", "end_time": "09:10"}]}],
+        }
+    ]
+    config["route"]["routes"] = [
+        {"matchers": ['service="api"'], "mute_time_intervals": ["maintenance"]}
+    ]
+    await configure(http, config)
+    await raise_alerts(http, event())
+    await stack.advance(599)  # ticks at 09:00 and 09:05 fall inside the interval
+    assert hook.requests == []
+    await stack.advance(1)  # 09:10: the interval is over
+    assert [b["status"] for b in bodies(hook.requests)] == ["firing"]

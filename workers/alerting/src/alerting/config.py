@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from alerting import escalation, inhibition, oncall, routing
+from alerting import escalation, inhibition, oncall, routing, timeintervals
 from alerting.backoff import Backoff
 from alerting.channels import CHANNELS
 from alerting.channels import email as email_channel
@@ -28,7 +28,7 @@ from alerting.channels.base import REDACTED, SecretRef, redact
 from alerting.problems import Invalid, Problems, duration_ms, listing, mapping, text, unknown_keys
 
 _TOP = {"global", "route", "receivers", "inhibit_rules", "escalation_policies", "schedules"}
-_TOP |= {"people"}
+_TOP |= {"people", "time_intervals"}
 _GLOBAL = {"resolve_timeout", "external_url", "email", "sms", "delivery"}
 _PROVIDER_SECRETS = {"email": ("api_key",), "sms": ("auth_token",)}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}")
@@ -79,10 +79,24 @@ class AlertingConfig:
     external_url: str = ""
     delivery: Delivery = field(default_factory=Delivery)
     document: Mapping[str, Any] = field(default_factory=dict)
+    time_intervals: Mapping[str, timeintervals.TimeInterval] = field(default_factory=dict)
 
     def integration(self, key: str) -> Integration | None:
         receiver, _, _ = key.partition("/")
         return next((i for i in self.receivers.get(receiver, ()) if i.key == key), None)
+
+    def route_for(self, key: str) -> routing.Route | None:
+        return next((r for r in self.route.walk() if r.key == key), None)
+
+    def time_muted(self, route: routing.Route | None, at_ms: int) -> bool:
+        """Is this route outside its active intervals, or inside a mute interval, now?"""
+        if route is None:
+            return False
+        known = self.time_intervals
+        if any(known[n].contains(at_ms) for n in route.mute_time_intervals if n in known):
+            return True
+        active = [known[n] for n in route.active_time_intervals if n in known]
+        return bool(active) and not any(i.contains(at_ms) for i in active)
 
     def redacted(self) -> dict[str, Any]:
         """The document as the API shows it: literal secrets replaced by `<redacted>`."""
@@ -118,6 +132,7 @@ def parse(document: object, previous: Mapping[str, Any] | None = None) -> Alerti
         },
         people=people,
         document=data,
+        time_intervals=timeintervals.parse_intervals(data.get("time_intervals"), problems),
         **_globals(data.get("global", {}), problems),
     )
     _check_references(config, data.get("route"), problems)
@@ -254,6 +269,13 @@ def _check_references(config: AlertingConfig, route: object, problems: Problems)
             problems.add(f"no receiver is named {receiver!r}", *loc, "receiver")
         if isinstance(policy, str) and policy not in config.policies:
             problems.add(f"no escalation policy is named {policy!r}", *loc, "escalation")
+        for field_name in ("mute_time_intervals", "active_time_intervals"):
+            names = node.get(field_name) or []
+            if loc == ("route",) and names:
+                problems.add("the root route cannot have time intervals", *loc, field_name)
+            for name in names if isinstance(names, list) else []:
+                if isinstance(name, str) and name not in config.time_intervals:
+                    problems.add(f"no time interval is named {name!r}", *loc, field_name)
     known = {"receiver": config.receivers, "person": config.people, "schedule": config.schedules}
     for policy in config.policies.values():
         for number, level in enumerate(policy.levels):

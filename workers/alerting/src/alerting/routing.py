@@ -10,6 +10,7 @@ Alertmanager's `<route key>:<group labels>` (e.g. `{}/{severity="critical"}:{ser
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
 }
 _FIELDS = {"receiver", "group_by", "group_wait", "group_interval", "repeat_interval"}
 _FIELDS |= {"matchers", "match", "match_re", "continue", "routes", "escalation"}
+_FIELDS |= {"mute_time_intervals", "active_time_intervals"}
 MAX_DEPTH = 16
 
 
@@ -43,6 +45,8 @@ class Route:
     cont: bool = False
     escalation: str | None = None
     routes: tuple[Route, ...] = ()
+    mute_time_intervals: tuple[str, ...] = ()
+    active_time_intervals: tuple[str, ...] = ()
 
     def match(self, labels: Mapping[str, str]) -> list[Route]:
         """The routes that take an alert with `labels` (empty if this node does not match)."""
@@ -79,6 +83,10 @@ class Route:
             out["escalation"] = self.escalation
         if self.cont:
             out["continue"] = True
+        if self.mute_time_intervals:
+            out["mute_time_intervals"] = list(self.mute_time_intervals)
+        if self.active_time_intervals:
+            out["active_time_intervals"] = list(self.active_time_intervals)
         if self.routes:
             out["routes"] = [child.to_dict(self) for child in self.routes]
         return out
@@ -160,6 +168,10 @@ def _build(
     cont = data.get("continue", False)
     if not isinstance(cont, bool):
         problems.add("must be true or false", "continue")
+    intervals = {
+        name: problems.check(partial(_names, data.get(name, []), name), name)
+        for name in ("mute_time_intervals", "active_time_intervals")
+    }
     if None in times.values() or not isinstance(receiver, str) or group_by is None:
         return None
     return Route(
@@ -173,6 +185,8 @@ def _build(
         cont=cont is True,
         escalation=escalation if isinstance(escalation, str) else None,
         routes=routes,
+        mute_time_intervals=intervals["mute_time_intervals"] or (),
+        active_time_intervals=intervals["active_time_intervals"] or (),
     )
 
 
@@ -203,6 +217,13 @@ def _group_by(value: object) -> tuple[tuple[str, ...] | None]:
     return (tuple(dict.fromkeys(names)),)
 
 
+def _names(value: object, what: str) -> tuple[str, ...]:
+    names = listing(value, what)
+    if not all(isinstance(n, str) and n for n in names):
+        raise ValueError(f"{what} must list time interval names")
+    return tuple(names)
+
+
 def _unique(routes: list[Route]) -> list[Route]:
     """Identical sibling routes would share group keys: give the later ones an index."""
     seen: dict[str, int] = {}
@@ -218,7 +239,4 @@ def _unique(routes: list[Route]) -> list[Route]:
 
 def _rekey(route: Route, key: str) -> Route:
     children = tuple(_rekey(c, key + c.key[len(route.key) :]) for c in route.routes)
-    return Route(
-        key, route.receiver, route.group_by, route.group_wait_ms, route.group_interval_ms,
-        route.repeat_interval_ms, route.matchers, route.cont, route.escalation, children,
-    )  # fmt: skip
+    return dataclasses.replace(route, key=key, routes=children)

@@ -81,7 +81,15 @@ class Dispatcher:
             grouping.Member(a.fingerprint, a.active, muting.muted(a), a.status == "acknowledged")
             for a in members
         ]
-        for integration in self.config.receivers.get(group["receiver"], ()):
+        # Muted by a time interval: nothing is sent and nothing recorded as sent, so the first
+        # tick after the interval notifies as if the mute had never been.
+        route = self.config.route_for(group["route_key"])
+        integrations = (
+            ()
+            if self.config.time_muted(route, now_ms)
+            else self.config.receivers.get(group["receiver"], ())
+        )
+        for integration in integrations:
             send_resolved = bool(integration.settings.get("send_resolved", False))
             decision = grouping.flush(
                 states,
