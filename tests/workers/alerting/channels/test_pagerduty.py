@@ -153,3 +153,23 @@ async def test_each_alert_of_a_group_is_its_own_pagerduty_event(
     keys = sorted(b["dedup_key"] for b in bodies(pager.requests))
     web = fingerprint("HighErrorRate", {"service": "web"})
     assert keys == sorted([FP, web])
+
+
+async def test_a_pagerduty_escalation_target_is_resolved_when_the_alert_resolves(
+    stack: Stack, http: httpx.AsyncClient, pager: Receiver
+) -> None:
+    config = pager_config(pager.url)
+    config["route"] = {"receiver": "quiet", "group_wait": "0s", "escalation": "page"}
+    config["receivers"].append({"name": "quiet"})
+    config["escalation_policies"] = [
+        {"name": "page", "levels": [{"delay": "1m", "targets": [{"receiver": "pager"}]}]}
+    ]
+    await configure(http, config)
+    await raise_alerts(http, event())
+    await stack.advance(60)
+    await raise_alerts(http, event(status="resolved"))
+    await stack.advance(0)
+    assert [(b["event_action"], b["dedup_key"]) for b in bodies(pager.requests)] == [
+        ("trigger", FP),
+        ("resolve", FP),
+    ]

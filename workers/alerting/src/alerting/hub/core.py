@@ -238,8 +238,11 @@ class HubCore:
 
     def _resolve(self, alert: Alert, ends_ms: int, by: str, now_ms: int) -> None:
         self.alerts.resolve(alert.fingerprint, max(ends_ms, alert.starts_ms), by, now_ms)
-        _, escalations, _ = self.parts()
+        dispatcher, escalations, _ = self.parts()
         escalations.stop(alert.fingerprint)
+        resolved = self.alerts.get(alert.fingerprint)
+        assert resolved is not None
+        self._tell_pagerduty(dispatcher, resolved, now_ms, "resolve")
         self.incidents.record(
             alert.incident_id,
             "resolved",
@@ -285,21 +288,37 @@ class HubCore:
             self.incidents.acknowledge(alert.incident_id, by, now_ms)
         acked = self.alerts.get(fingerprint)
         assert acked is not None
-        self._tell_pagerduty(dispatcher, acked, now_ms)
+        self._tell_pagerduty(dispatcher, acked, now_ms, "acknowledge")
         return self.get_alert(fingerprint)
 
-    def _tell_pagerduty(self, dispatcher: Dispatcher, alert: Alert, now_ms: int) -> None:
-        """Acknowledge the PagerDuty incidents this alert triggered (same dedup_key)."""
+    def _tell_pagerduty(self, dispatcher: Dispatcher, alert: Alert, now_ms: int, what: str) -> None:
+        """Acknowledge or resolve the PagerDuty incidents this alert triggered (same dedup_key).
+
+        A resolution reaches integrations of the alert's own groups with the group's next tick
+        (as Alertmanager sends it); the others (escalation targets) are told here and now.
+        """
+        grouped = set()
+        if what == "resolve":
+            rows = self.db.rows(
+                "SELECT DISTINCT g.receiver FROM groups g JOIN group_alerts a "
+                "ON a.group_key = g.key WHERE a.fingerprint = ?",
+                alert.fingerprint,
+            )
+            grouped = {row["receiver"] for row in rows}
         for key in self.outbox.triggered(alert.fingerprint, "pagerduty", alert.starts_ms):
             integration = self.config.integration(key)
-            if integration is None:
+            if integration is None or integration.receiver in grouped:
                 continue
+            if what == "resolve" and not integration.settings.get("send_resolved", True):
+                continue
+            acknowledging = what == "acknowledge"
             message = Message(
-                receiver=integration.receiver, status="firing", group_key="", group_labels={},
-                alerts=(self.view(alert),), reason="acknowledged", kind="acknowledge",
+                receiver=integration.receiver, status="firing" if acknowledging else "resolved",
+                group_key="", group_labels={}, alerts=(self.view(alert),), reason=what,
+                kind="acknowledge" if acknowledging else "group",
                 external_url=self.base_url(), incident_id=alert.incident_id,
             )  # fmt: skip
-            dispatcher.send(integration, message, "acknowledge", now_ms)
+            dispatcher.send(integration, message, what, now_ms)
 
     def resolve(self, fingerprint: str, by: str, note: str = "") -> dict[str, Any]:
         alert = self._active(fingerprint)
