@@ -11,6 +11,7 @@ client error comes back as `{"error": {"status", "message", "details"}}`.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
@@ -41,6 +42,7 @@ from obs_schema import host
 from obs_schema.models.alert import AlertEvent
 
 SAMPLE_RETENTION_MS = 25 * 3_600_000
+log = logging.getLogger("obs.alerting.hub")
 
 
 class HubError(Exception):
@@ -74,9 +76,17 @@ class HubCore:
     def config(self) -> AlertingConfig:
         if self._config is None:
             stored = self.db.setting("config")
-            self._config = (
-                config_module.default() if stored is None else config_module.parse(stored)
-            )
+            try:
+                self._config = (
+                    config_module.default() if stored is None else config_module.parse(stored)
+                )
+            except Invalid as invalid:
+                # A document stored by an older version that this one refuses: keep recording
+                # alerts (on the default route) and say why loudly, rather than refuse everything.
+                log.error(
+                    "the stored alerting configuration is invalid (%s); using the default", invalid
+                )
+                self._config = config_module.default()
         return self._config
 
     @property
