@@ -13,8 +13,8 @@ from tests.workers.alerting.support import SOURCE
 PURE = [
     "matchers", "problems", "routing", "inhibition", "silences", "grouping", "escalation",
     "oncall", "throttle", "backoff", "links", "message", "config", "rules", "evaluation",
-    "report", "signals", "timeintervals", "channels/__init__", "channels/base", "channels/slack",
-    "channels/pagerduty", "channels/email", "channels/sms", "channels/webhook",
+    "report", "signals", "timeintervals", "redaction", "channels/__init__", "channels/base",
+    "channels/slack", "channels/pagerduty", "channels/email", "channels/sms", "channels/webhook",
 ]  # fmt: skip
 ALLOWED_OUTSIDE = {"obs_schema.timespec"}  # itself standard-library only
 

@@ -19,18 +19,16 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from alerting import escalation, inhibition, oncall, routing, timeintervals
+from alerting import escalation, inhibition, oncall, redaction, routing, timeintervals
 from alerting.backoff import Backoff
 from alerting.channels import CHANNELS
 from alerting.channels import email as email_channel
 from alerting.channels import sms as sms_channel
-from alerting.channels.base import REDACTED, SecretRef, redact
 from alerting.problems import Invalid, Problems, duration_ms, listing, mapping, text, unknown_keys
 
 _TOP = {"global", "route", "receivers", "inhibit_rules", "escalation_policies", "schedules"}
 _TOP |= {"people", "time_intervals"}
 _GLOBAL = {"resolve_timeout", "external_url", "email", "sms", "delivery"}
-_PROVIDER_SECRETS = {"email": ("api_key",), "sms": ("auth_token",)}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}")
 MAX_RECEIVERS = 200
 MAX_INTEGRATIONS = 20
@@ -100,13 +98,7 @@ class AlertingConfig:
 
     def redacted(self) -> dict[str, Any]:
         """The document as the API shows it: literal secrets replaced by `<redacted>`."""
-        return _map_secrets(copy.deepcopy(dict(self.document)), lambda v: redact(_as_secret(v)))
-
-
-def _as_secret(value: object) -> object:
-    if isinstance(value, Mapping) and set(value) == {"secret"}:
-        return SecretRef(str(value["secret"]))
-    return value
+        return redaction.redacted(self.document)
 
 
 def parse(document: object, previous: Mapping[str, Any] | None = None) -> AlertingConfig:
@@ -115,7 +107,7 @@ def parse(document: object, previous: Mapping[str, Any] | None = None) -> Alerti
     data = problems.check(lambda: mapping(document, "the configuration"))
     problems.raise_if_any()
     assert data is not None
-    data = _restore_redacted(copy.deepcopy(dict(data)), previous or {})
+    data = redaction.restore(copy.deepcopy(dict(data)), previous or {})
     unknown_keys(data, _TOP, problems)
     people = _people(data.get("people", []), problems)
     receivers = _receivers(data.get("receivers", []), problems)
@@ -299,51 +291,6 @@ def _raw_routes(
     for index, child in enumerate(children if isinstance(children, list) else []):
         found += _raw_routes(child, (*loc, "routes", index))
     return found
-
-
-# --- secrets: redaction and restoring redacted values -----------------------------------
-
-SecretSpot = tuple[tuple[str, ...], dict[str, Any], str]
-
-
-def _secret_spots(data: Mapping[str, Any]) -> list[SecretSpot]:
-    """Every secret setting: (where, its container, its key). `where` names it stably:
-    (receiver name, kind, index, field) or ("global", provider, "", field)."""
-    spots: list[SecretSpot] = []
-    receivers = data.get("receivers")
-    for receiver in receivers if isinstance(receivers, list) else []:
-        if not isinstance(receiver, dict):
-            continue
-        for kind, channel in CHANNELS.items():
-            configs = receiver.get(f"{kind}_configs")
-            for i, section in enumerate(configs if isinstance(configs, list) else []):
-                if isinstance(section, dict):
-                    where = (str(receiver.get("name")), kind, str(i))
-                    spots += [
-                        ((*where, k), section, k) for k in channel.secret_fields if k in section
-                    ]
-    section = data.get("global")
-    if isinstance(section, dict):
-        for provider, keys in _PROVIDER_SECRETS.items():
-            block = section.get(provider)
-            if isinstance(block, dict):
-                spots += [(("global", provider, "", k), block, k) for k in keys if k in block]
-    return spots
-
-
-def _map_secrets(data: dict[str, Any], fn: Any) -> dict[str, Any]:
-    for _, container, key in _secret_spots(data):
-        container[key] = fn(container[key])
-    return data
-
-
-def _restore_redacted(data: dict[str, Any], previous: Mapping[str, Any]) -> dict[str, Any]:
-    """`<redacted>` values take the stored literal at the same place (same receiver name)."""
-    old = {where: container[key] for where, container, key in _secret_spots(previous)}
-    for where, container, key in _secret_spots(data):
-        if container[key] == REDACTED and where in old:
-            container[key] = old[where]
-    return data
 
 
 __all__ = ["AlertingConfig", "Integration", "Invalid", "Person", "default", "parse"]
