@@ -16,11 +16,17 @@ from obs_schema import auth, host
 from obs_schema.errors import InvalidJson, Unprocessable
 from obs_schema.models.span import Span
 from obs_schema.otlp import common, traces
+from obs_schema.otlp import http as otlp_http
 from obs_schema.otlp.common import OtlpError
+from obs_schema.otlp.http import (
+    INVALID_ARGUMENT,
+    UNAVAILABLE,
+    UNSUPPORTED_TYPE,
+    status_response,
+)
 
 log = logging.getLogger("obs.apm")
 router = APIRouter()
-INVALID_ARGUMENT, UNAVAILABLE = 3, 14  # google.rpc.Code
 MAX_NATIVE_SPANS = 10_000
 
 OTLP_DESCRIPTION = (
@@ -36,29 +42,21 @@ OTLP_DESCRIPTION = (
     summary="OTLP/HTTP trace export",
     description=OTLP_DESCRIPTION,
     dependencies=[Depends(auth.require("ingest"))],
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
-                "application/json": {"schema": {"type": "object"}},
-            }
-        }
-    },
+    openapi_extra=otlp_http.REQUEST_BODY,
 )
 async def otlp_traces(request: Request) -> Response:
     kind = common.media_type(request.headers.get("content-type"))
     if kind is None:
-        message = "Content-Type must be application/x-protobuf or application/json"
-        return _status(common.JSON, 415, INVALID_ARGUMENT, message)
+        return status_response(common.JSON, 415, INVALID_ARGUMENT, UNSUPPORTED_TYPE)
     try:
         decoded = traces.decode(await request.body(), kind)
     except OtlpError as error:
-        return _status(kind, 400, INVALID_ARGUMENT, str(error))
+        return status_response(kind, 400, INVALID_ARGUMENT, str(error))
     try:
         outcome = await ingest(request.scope["env"], decoded.spans, host.now_ms())
     except Exception:  # storage unavailable: OTLP clients retry 503 with backoff
         log.exception("storing %d spans failed", len(decoded.spans))
-        reply = _status(kind, 503, UNAVAILABLE, "span storage is unavailable; retry later")
+        reply = status_response(kind, 503, UNAVAILABLE, "span storage is unavailable; retry later")
         reply.headers["Retry-After"] = "5"
         return reply
     for _ in outcome.too_large:
@@ -72,10 +70,6 @@ def _count(request: Request, stored: int, duplicates: int, rejected: int) -> Non
     for outcome, amount in (("stored", stored), ("duplicate", duplicates), ("rejected", rejected)):
         if amount:
             counter.labels(outcome=outcome).inc(amount)
-
-
-def _status(kind: str, http_status: int, code: int, message: str) -> Response:
-    return Response(common.status(kind, code, message), status_code=http_status, media_type=kind)
 
 
 SPANS_EXAMPLE = [Span.model_config["json_schema_extra"]["examples"][0]]  # type: ignore[index]

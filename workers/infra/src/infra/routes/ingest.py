@@ -14,6 +14,8 @@ from obs_schema import auth, host
 from obs_schema.errors import InvalidJson, Unprocessable, UnsupportedMediaType
 from obs_schema.models.metric import MetricPoint
 from obs_schema.otlp import common, metrics
+from obs_schema.otlp import http as otlp_http
+from obs_schema.otlp.http import INVALID_ARGUMENT, status_response
 
 router = APIRouter(tags=["ingest"])
 _POINT = TypeAdapter(MetricPoint)
@@ -39,6 +41,7 @@ class IngestReply(BaseModel):
     "`partialSuccess.rejectedDataPoints` when some points could not be stored.",
     dependencies=[Depends(auth.require("ingest"))],
     response_class=Response,
+    openapi_extra=otlp_http.REQUEST_BODY,
 )
 async def post_otlp(request: Request) -> Response:
     kind = common.media_type(request.headers.get("content-type"))
@@ -47,7 +50,7 @@ async def post_otlp(request: Request) -> Response:
     try:
         decoded = metrics.decode(await request.body(), kind)
     except common.OtlpError as error:
-        return Response(common.status(kind, 3, str(error)), status_code=400, media_type=kind)
+        return status_response(kind, 400, INVALID_ARGUMENT, str(error))
     batch = Batch()
     intake.add_otlp(batch, decoded.points)
     stored = await store.write(request.scope["env"], batch, host.now_ms())

@@ -16,12 +16,18 @@ from obs_schema import auth
 from obs_schema.errors import BadRequest, PayloadTooLarge, error_payload
 from obs_schema.models.log import LogRecord
 from obs_schema.otlp import common
+from obs_schema.otlp import http as otlp_http
 from obs_schema.otlp import logs as otlp_logs
 from obs_schema.otlp.common import OtlpError
+from obs_schema.otlp.http import (
+    INVALID_ARGUMENT,
+    UNAVAILABLE,
+    UNSUPPORTED_TYPE,
+    status_response,
+)
 
 log = logging.getLogger("logs.ingest")
 router = APIRouter(tags=["ingest"])
-INVALID_ARGUMENT, UNAVAILABLE = 3, 14  # google.rpc.Code
 RETRY_AFTER = "5"
 EXAMPLE = LogRecord.model_config["json_schema_extra"]["examples"]  # type: ignore[index]
 
@@ -83,30 +89,22 @@ async def post_ingest(request: Request) -> JSONResponse:
         "stored are counted in `partialSuccess.rejectedLogRecords` and the rest are kept."
     ),
     dependencies=[Depends(auth.require("ingest"))],
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
-                "application/json": {"schema": {"type": "object"}},
-            }
-        }
-    },
+    openapi_extra=otlp_http.REQUEST_BODY,
 )
 async def post_otlp(request: Request) -> Response:
     kind = common.media_type(request.headers.get("content-type"))
     if kind is None:
-        message = "Content-Type must be application/x-protobuf or application/json"
-        return _status(common.JSON, 415, INVALID_ARGUMENT, message)
+        return status_response(common.JSON, 415, INVALID_ARGUMENT, UNSUPPORTED_TYPE)
     try:
         decoded = otlp_logs.decode(await request.body(), kind)
     except OtlpError as error:
-        return _status(kind, 400, INVALID_ARGUMENT, str(error))
+        return status_response(kind, 400, INVALID_ARGUMENT, str(error))
     env = request.scope["env"]
     edge = edge_location(request.headers, settings_for(env))
     result = await _ingest(env, decoded.records, "otlp", edge)
     _count(request, "otlp", result, decoded.rejected)
     if result is None:
-        reply = _status(kind, 503, UNAVAILABLE, "log storage is unavailable; retry later")
+        reply = status_response(kind, 503, UNAVAILABLE, "log storage is unavailable; retry later")
         reply.headers["Retry-After"] = RETRY_AFTER
         return reply
     rejected = decoded.rejected + result.rejections.count
@@ -127,7 +125,3 @@ def _count(request: Request, source: str, result: IngestResult | None, undecoded
     if result is not None:
         telemetry = request.app.state.telemetry
         telemetry.received(source, result.accepted, result.rejections.count + undecoded)
-
-
-def _status(kind: str, http_status: int, code: int, message: str) -> Response:
-    return Response(common.status(kind, code, message), status_code=http_status, media_type=kind)
