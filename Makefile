@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint typecheck unit clean
+.PHONY: setup run test lint typecheck unit bench-venv clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml shared/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,5 +33,18 @@ unit: setup
 
 test: lint typecheck unit
 
+# Benchmarks run on Debian's CPython when the machine has it (about 2× pyenv's on pure Python);
+# every benchmark prints the interpreter it ran on.
+BENCH_PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11) $(PYTHON))
+BENCH_VENV   ?= .venv-bench
+
+bench-venv: $(BENCH_VENV)/.installed
+
+$(BENCH_VENV)/.installed: requirements.txt requirements-dev.txt $(wildcard bench/*/requirements.txt)
+	$(BENCH_PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt $(foreach r,$(wildcard bench/*/requirements.txt),-r $(r))
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e shared -e .
+	touch $@
+
 clean:
-	rm -rf $(VENV) .data
+	rm -rf $(VENV) $(BENCH_VENV) .data

@@ -31,7 +31,17 @@ def main(argv: list[str] | None = None) -> int:
 def serve(args: argparse.Namespace) -> int:
     options = StackOptions(root=args.root, data_dir=args.data_dir, environment=args.env)
     gateway = Gateway(Stack(options), static_dir=args.root / "dashboard", on_startup=announce)
-    uvicorn.run(gateway, host=args.host, port=args.port, lifespan="on", log_level="warning")
+    # No proxy headers (nothing sits in front of the local stack) and no access log: both cost
+    # CPU on every request, and the Workers' own /metrics count requests.
+    uvicorn.run(
+        gateway,
+        host=args.host,
+        port=args.port,
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )
     return 0
 
 
