@@ -32,15 +32,31 @@ def to_wire(value: Any) -> Any:
     return _copy(value, {})
 
 
+# Exact types that cross unchanged: checked first, since batches are mostly these.
+_PLAIN = frozenset({type(None), bool, int, float, str, bytes})
+
+
 def _copy(value: Any, memo: dict[int, Any]) -> Any:
-    if value is None or isinstance(value, _PASSTHROUGH):
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict or kind is list:
+        if id(value) in memo:
+            # Structured clone keeps shared references and cycles; so does the copy.
+            return memo[id(value)]
+        return _copy_dict(value, memo) if kind is dict else _copy_list(value, memo)
+    return _copy_other(value, memo)
+
+
+def _copy_other(value: Any, memo: dict[int, Any]) -> Any:
+    """Subclasses of the plain types, and the few other types that may cross."""
+    if isinstance(value, _PASSTHROUGH):
         return value
     if isinstance(value, bool | int | float | str | bytes):
         return _scalar(value)
     if isinstance(value, memoryview):
         return value.tobytes()
     if id(value) in memo:
-        # Structured clone keeps shared references and cycles; so does the copy.
         return memo[id(value)]
     if isinstance(value, list):
         return _copy_list(value, memo)
@@ -60,7 +76,7 @@ def _scalar(value: bool | int | float | str | bytes) -> bool | int | float | str
 def _copy_list(value: list[Any], memo: dict[int, Any]) -> list[Any]:
     copied: list[Any] = []
     memo[id(value)] = copied
-    copied.extend(_copy(item, memo) for item in value)
+    copied.extend([item if type(item) in _PLAIN else _copy(item, memo) for item in value])
     return copied
 
 
@@ -68,10 +84,12 @@ def _copy_dict(value: dict[Any, Any], memo: dict[int, Any]) -> dict[str, Any]:
     copied: dict[str, Any] = {}
     memo[id(value)] = copied
     for key, item in value.items():
-        if not isinstance(key, str):
-            # JS objects only have string keys; refusing beats silently turning 1 into "1".
-            raise RpcError(f"Dict keys must be str to be sent over RPC, got {type(key)}.")
-        copied[str(key)] = _copy(item, memo)
+        if type(key) is not str:
+            if not isinstance(key, str):
+                # JS objects only have string keys; refusing beats silently turning 1 into "1".
+                raise RpcError(f"Dict keys must be str to be sent over RPC, got {type(key)}.")
+            key = str(key)
+        copied[key] = item if type(item) in _PLAIN else _copy(item, memo)
     return copied
 
 

@@ -9,6 +9,7 @@ to the runtime's own `_cf_*` tables. The runtime itself bypasses it through `int
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -104,12 +105,11 @@ class SqlStorage:
             conn.setlimit(category, value)
 
     def exec(self, query: str, *bindings: Any) -> SqlCursor:
-        if len(query.encode()) > limits.DO_MAX_SQL_STATEMENT_BYTES:
-            raise BindingError(limits.DO_SQL_STATEMENT_TOO_LONG)
-        params = [_binding(value) for value in bindings]
-        statements = split_statements(query)
-        if not statements:
-            raise BindingError(NO_STATEMENT)
+        statements = _statements(query)
+        if all(type(value) in _PLAIN_TYPES for value in bindings):
+            params: list[SqlValue] = list(bindings)
+        else:
+            params = [_binding(value) for value in bindings]
         self._before()
         changes = self._conn.total_changes
         read = 0
@@ -153,6 +153,17 @@ class SqlStorage:
         return f"{error}: {name}" if name else str(error)
 
 
+@functools.lru_cache(maxsize=2048)
+def _statements(query: str) -> tuple[str, ...]:
+    """The checked statements of one query text; Workers send the same texts again and again."""
+    if len(query.encode()) > limits.DO_MAX_SQL_STATEMENT_BYTES:
+        raise BindingError(limits.DO_SQL_STATEMENT_TOO_LONG)
+    statements = tuple(split_statements(query))
+    if not statements:
+        raise BindingError(NO_STATEMENT)
+    return statements
+
+
 def split_statements(query: str) -> list[str]:
     """Split on the `;` that end complete statements (so trigger bodies stay whole)."""
     statements: list[str] = []
@@ -167,6 +178,10 @@ def split_statements(query: str) -> list[str]:
 
 def _is_blank(statement: str) -> bool:
     return not _COMMENTS.sub("", statement).strip(" \t\r\n\f\v;")
+
+
+# Exact types (so bool, a subclass of int, is not among them) that bind as they are.
+_PLAIN_TYPES = frozenset({type(None), str, int, float, bytes})
 
 
 def _binding(value: Any) -> SqlValue:
