@@ -103,6 +103,35 @@ async def test_a_burst_of_client_errors_is_scanning(http: httpx.AsyncClient) -> 
     assert anomaly["type"] == "scanning"
     assert anomaly["detail"]["client_errors_per_minute"] == 20
     assert anomaly["detail"]["samples"] == 0
+    assert anomaly["detail"]["subject"] == "ip"
+
+
+async def test_a_signed_in_user_erring_from_many_addresses_is_scanning(
+    http: httpx.AsyncClient,
+) -> None:
+    # Twenty-five 404s, each from its own address: no source errs enough; the user does.
+    items = [
+        {"ip": f"203.0.113.{n + 1}", "status": 404, "path": f"/api/x{n}", "user_id": "u-9"}
+        for n in range(25)
+    ]
+    answer = await outcomes(http, items)
+    [anomaly] = answer["anomalies"]  # type: ignore[misc]
+    assert anomaly["type"] == "scanning"
+    assert anomaly["detail"]["subject"] == "user"
+    assert anomaly["detail"]["client_errors_per_minute"] == 20
+    events = (await http.get("/security/events?user_id=u-9", headers=READ)).json()["events"]
+    assert [(e["type"], e["ip"]) for e in events] == [("scanning", "203.0.113.20")]
+
+
+async def test_a_users_ordinary_errors_are_not_scanning(http: httpx.AsyncClient) -> None:
+    # 30 client errors among 70 answers in a minute, from many addresses: past the floor of
+    # 20, but under half of the user's answers - a clumsy client, not a scan.
+    items = [
+        {"ip": f"203.0.113.{n + 1}", "status": 404 if n % 7 < 3 else 200, "user_id": "u-10"}
+        for n in range(70)
+    ]
+    answer = await outcomes(http, items)
+    assert answer["anomalies"] == []
 
 
 async def test_bad_outcomes_are_rejected_one_by_one(http: httpx.AsyncClient) -> None:

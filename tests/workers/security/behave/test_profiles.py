@@ -44,6 +44,17 @@ def test_account_failures_from_many_sources() -> None:
     assert results[-1][0].detail["sources"] == 10
 
 
+def test_a_burst_of_client_errors_is_scanning_for_whichever_subject_it_is_about() -> None:
+    for subject in ("ip", "user"):
+        state: dict[str, Any] = {}
+        found = []
+        for n in range(20):
+            found += profiles.observe_outcome(state, n, 404, None, None, T, subject)
+        [burst] = found
+        assert burst.type == "scanning" and burst.detail["subject"] == subject
+        assert burst.detail["client_errors_per_minute"] == 20
+
+
 def test_enumeration_wants_consecutive_ids_on_one_route() -> None:
     walk: dict[str, Any] = {}
     found = []

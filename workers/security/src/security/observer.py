@@ -1,8 +1,9 @@
 """`/security/outcomes`: what Pitchey answered, fed to the behavioural detectors.
 
-A 4xx goes to the source's profile (scanning bursts). A login attempt goes to the source's
-profile (one source failing across many accounts) and, when it failed, to the account's
-profile (one account failing from many sources). Account names never leave this module in
+A 4xx goes to the source's profile and, for a signed-in user, to the user's profile too
+(scanning bursts: a user rotating addresses is still one scanner). A login attempt goes to
+the source's profile (one source failing across many accounts) and, when it failed, to the
+account's profile (one account failing from many sources). Account names never leave this module in
 clear: shards key and store a digest. Anomalies become events in the source's shard.
 """
 
@@ -38,6 +39,13 @@ async def observe(
             {**common, "subject": f"acct:{account}", "success": False, "record": False}
         )
         forwarded = answer["anomalies"]
+    if outcome.get("user_id"):
+        user = f"user={outcome['user_id']}"
+        _, user_shard = shards.for_key(env, user)
+        answer = await user_shard.outcome(
+            {**common, "subject": user, "status": outcome["status"], "record": False}
+        )
+        forwarded += answer["anomalies"]
     _, source_shard = shards.for_key(env, f"ip={ip}")
     mine = await source_shard.outcome(
         {

@@ -79,15 +79,23 @@ class ShardCore:
         return {"limits": limits, "anomalies": anomalies, "incidents": incidents}
 
     def outcome(self, bundle: dict[str, Any]) -> dict[str, Any]:
-        """A response the caller sent: 4xx bursts, failed logins (per source or per account)."""
+        """A response the caller sent: 4xx bursts (per source and per signed-in user), failed
+        logins (per source and per account)."""
         now = int(bundle["now_ms"])
         t = thresholds_from(bundle.get("thresholds"))
         found: list[Anomaly] = []
-        if bundle.get("subject", "").startswith("acct:"):
-            state = self._profile(bundle["subject"])
+        subject = str(bundle.get("subject", ""))
+        if subject.startswith("acct:"):
+            state = self._profile(subject)
             if bundle.get("success") is False:
                 found = profiles.observe_account_failure(state, now, bundle["ip"], t)
-            self._save_profile(bundle["subject"], state, now)
+            self._save_profile(subject, state, now)
+        elif subject.startswith("user="):  # one user scanning from many addresses
+            state = self._profile(subject)
+            found = profiles.observe_outcome(
+                state, now, int(bundle.get("status", 200)), None, None, t, "user"
+            )
+            self._save_profile(subject, state, now)
         else:
             subject = f"ip={bundle['ip']}"
             state = self._profile(subject)

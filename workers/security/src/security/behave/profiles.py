@@ -156,7 +156,9 @@ def observe_outcome(
     account: str | None,
     success: bool | None,
     t: Thresholds,
+    subject: str = "ip",
 ) -> list[Anomaly]:
+    """An answer the caller sent to this subject (a source IP, or a signed-in user)."""
     minute = now_ms // MINUTE_MS
     state.setdefault("first_minute", minute)
     _bump_minute(state.setdefault("answers", {}), minute)
@@ -166,6 +168,7 @@ def observe_outcome(
     found = []
     burst = _scanning(state, minute, t)
     if burst is not None and _cooled(state, "scanning", now_ms, t):
+        burst.detail["subject"] = subject
         found.append(burst)
     if account is not None and success is not None:
         stuffing = _login_failures(state, now_ms, account, success, t)
