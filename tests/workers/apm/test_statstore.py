@@ -99,6 +99,18 @@ def test_a_second_rollup_continues_from_the_watermark(store: StatsStore) -> None
     assert store.watermark() == DAY_START + 250
 
 
+def test_keys_quiet_since_an_earlier_hour_stay_in_windows_rolled_minute_by_minute(
+    store: StatsStore,
+) -> None:
+    points = [(DAY_START + 60 + m, 10.0 + m, m == 3) for m in range(10)]  # 01:00-01:10 only
+    record(store, points)
+    for minute in range(DAY_START + 61, DAY_START + 4 * 60 + 5):  # as the minute cron does
+        store.rollup(minute)
+    for end_hour in (2, 3, 4, 5):  # windows ending in hours the key was quiet in
+        start, end = DAY_START, DAY_START + end_hour * 60
+        assert answer(store, start, end, hourly=True) == expected(points, start, end)
+
+
 def test_series_buckets_by_hour_and_by_minute(store: StatsStore) -> None:
     points = [(DAY_START + m, 5.0, m % 2 == 0) for m in range(0, 180)]
     record(store, points)

@@ -1,12 +1,13 @@
 """Latency statistics of one stats shard: minute sketches, daily running hour totals, examples.
 
 A key is `(kind, a, b)`: `("route", service, route)`, `("edge", caller, callee)`,
-`("db", system, fingerprint)`, `("http", host, "")`. Ingest upserts one row per key and minute
-(count, errors, sketch): those rows are the durable truth. `rollup()` (every minute, by cron)
-folds finished minutes into hour rows holding the running total since the start of the UTC day
-and moves the watermark; minutes at or after the watermark are read from minute rows, so a
-query never waits for the rollup and never counts a minute twice. A late minute (before the
-watermark) is folded into its hour rows when it arrives. See `window.py` for the arithmetic.
+`("db", system, fingerprint)`, `("http", host, "")`, `("colo", colo, "")`. Ingest upserts one
+row per key and minute (count, errors, sketch): those rows are the durable truth. `rollup()`
+(every minute, by cron) folds finished minutes into hour rows holding the running total since
+the start of the UTC day and moves the watermark; minutes at or after the watermark are read
+from minute rows, so a query never waits for the rollup and never counts a minute twice. A late
+minute (before the watermark) is folded into its hour rows when it arrives. See `window.py`
+for the arithmetic.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from apm.window import DAY_HOURS, HOUR_MINUTES, day_spans
 from obs_schema.sketch import Sketch
 
-KINDS = ("route", "edge", "db", "http")
+KINDS = ("route", "edge", "db", "http", "colo")
 EXAMPLES_PER_HOUR = 5
 MAX_DECODED = 50_000  # decoded hour rows kept in memory (a few MB)
 MAX_ROLLUP_MINUTES = 24 * 60  # one run catches up at most a day; the next runs continue
@@ -151,7 +152,9 @@ class StatsStore:
         if target <= watermark:
             return 0
         last_hour = (target - 1) // HOUR_MINUTES
-        self._carry_forward(watermark // HOUR_MINUTES, last_hour)
+        # From the last hour rolled so far: when the watermark sits at an hour's start, that
+        # hour has no rows yet and must be carried too, or quiet keys vanish from it.
+        self._carry_forward((watermark - 1) // HOUR_MINUTES, last_hour)
         deltas: dict[tuple[Key, int], Total] = {}
         for row in self.sql.exec(
             "SELECT kind, a, b, minute, count, errors, sketch FROM minutes"
