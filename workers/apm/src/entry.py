@@ -1,6 +1,7 @@
 """Cloudflare entry point of the apm Worker: the only module that imports `workers`."""
 
 from apm.app import app, schedule
+from apm.colos import colo_stats
 from apm.shards import ControlCore, SpanShardCore, StatsShardCore
 from apm.snapshot import snapshot
 from obs_schema import host
@@ -18,6 +19,10 @@ class Default(WorkerEntrypoint):
 
     async def snapshot(self):
         return dict(await snapshot(self.env))
+
+    async def colo_stats(self, start_ms, end_ms):
+        """`[{colo, requests, errors, p95_ms}]` per edge location of server spans."""
+        return [dict(row) for row in await colo_stats(self.env, start_ms, end_ms)]
 
 
 class SpanShard(DurableObject):

@@ -107,6 +107,8 @@ def _collect(collector: Collector, shard: _Shard, reply: dict[str, Any]) -> None
             collector.add("route", span.service, derived.route, *key)
             # Pre-aggregated per service, so a summary reads one key, not every route merged.
             collector.add("route", span.service, rows.ALL_ROUTES, *key)
+        if derived.colo:
+            collector.add("colo", derived.colo, "", *key)
         if derived.fingerprint:
             collector.add("db", derived.db_system or "unknown", derived.fingerprint, *key)
         if derived.peer:

@@ -4,12 +4,16 @@ Semantic conventions read (current names first, the older ones OpenTelemetry SDK
 after): `http.route`; `http.response.status_code`/`http.status_code`; `db.system.name`/
 `db.system`; `db.query.text`/`db.statement`; `db.operation.name`/`db.operation`;
 `server.address`/`net.peer.name`/`url.full`/`http.url`; `http.request.method`/`http.method`.
+The edge location (Cloudflare colo) of a server span: `cloudflare.colo` or `cf.colo` on the span
+or its resource, else the suffix of a captured `http.request.header.cf-ray`, else the resource's
+`cloud.region` when its `cloud.provider` is `cloudflare`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,6 +34,10 @@ ERROR = 2
 _KIND_NUMBERS = {"unspecified": 0, "internal": 1, "server": 2, "client": 3}
 _KIND_NUMBERS |= {"producer": 4, "consumer": 5}
 _STATUS_NUMBERS = {"unset": 0, "ok": 1, "error": 2}
+COLO_ATTRIBUTES = ("cloudflare.colo", "cf.colo")
+CF_RAY = "http.request.header.cf-ray"
+_RAY_COLO = re.compile(r"-([A-Za-z]{3,4})$")  # "8a1b2c3d4e5f6a7b-CDG"
+_COLO = re.compile(r"^[A-Za-z0-9-]{2,16}$")  # a key of the statistics: short, no free text
 
 
 @dataclass(slots=True)
@@ -40,6 +48,7 @@ class Facts:
     fingerprint: str  # "" unless a database span
     db_system: str
     peer: str  # remote host of an outgoing HTTP call, else ""
+    colo: str  # edge location that served a server span, else ""
 
 
 def facts(span: TraceSpan) -> Facts:
@@ -52,6 +61,7 @@ def facts(span: TraceSpan) -> Facts:
         fingerprint=_statement(attributes, span.name),
         db_system=str(attributes.get("db.system.name") or attributes.get("db.system") or ""),
         peer=_peer(span) if span.kind == CLIENT else "",
+        colo=colo(span) if span.kind == SERVER else "",
     )
 
 
@@ -93,6 +103,29 @@ def from_model(span: Span) -> TraceSpan:
         resource={"service.name": span.service},
         scope="",
     )
+
+
+def colo(span: TraceSpan) -> str:
+    """The colo a span names (see the module docstring), upper-case, or ""."""
+    for source in (span.attributes, span.resource):
+        for name in COLO_ATTRIBUTES:
+            found = _colo_code(source.get(name))
+            if found:
+                return found
+    ray = span.attributes.get(CF_RAY)
+    if isinstance(ray, list) and ray:  # captured headers are string arrays (semconv)
+        ray = ray[0]
+    if isinstance(ray, str) and (match := _RAY_COLO.search(ray.strip())):
+        return match.group(1).upper()
+    if span.resource.get("cloud.provider") == "cloudflare":
+        return _colo_code(span.resource.get("cloud.region"))
+    return ""
+
+
+def _colo_code(value: Any) -> str:
+    if isinstance(value, str) and _COLO.match(value.strip()):
+        return value.strip().upper()
+    return ""
 
 
 def _server_error(span: TraceSpan) -> bool:
