@@ -53,6 +53,9 @@ class SecurityShard(DurableObject):
     async def check(self, bundle):
         return self.core.check(bundle)
 
+    async def check_many(self, bundles):
+        return self.core.check_many(bundles)
+
     async def outcome(self, bundle):
         return self.core.outcome(bundle)
 

@@ -6,6 +6,9 @@ else is inspected by the detector and counted by the rate-limit rules in the sha
 its keys, and its behaviour is fed to the anomaly detectors. Events and incidents are recorded
 in the source's shard in the same call; incidents that cross a line are acted on before the
 answer leaves, so the caller's next request already meets the block.
+
+A check without threats whose limits the isolate can decide on its copies of the counters is
+answered without waiting for a shard: its shard work is batched (security.front).
 """
 
 from __future__ import annotations
@@ -15,14 +18,12 @@ import hashlib
 import logging
 from typing import Any
 
-from security import edge, responder, shards
+from security import edge, front, responder, shards
 from security.answer import Outcome, answer, blocked_answer
-from security.behave.profiles import Thresholds
 from security.detect.engine import Verdict
 from security.detect.request import HttpRequest, iter_header_pairs
 from security.limit.rules import Subject, key_for, matching
-from security.policy import Policy
-from security.respond.incidents import Scoring
+from security.policy import Policy, scoring, thresholds
 from security.telemetry import Telemetry
 
 log = logging.getLogger("obs.security")
@@ -63,6 +64,18 @@ async def check(
     )
     bundles = _bundles(env, policy, subject, request.method, body, allow_entry is not None, now_ms)
     ip_index = shards.index_of(env, f"ip={ip}")
+    own_request = {"ip": ip, "path": request.path, "route": route, "user_id": body.get("user_id")}
+    local = front.of(env)
+    if allow_entry is None and not verdict.threats:
+        decided = front.decide(local, [i for b in bundles.values() for i in b["limits"]], now_ms)
+        if decided is not None:  # answered here; the shards' work goes in the next batch
+            own = bundles.setdefault(ip_index, _bundle(now_ms, policy))
+            own.update(request=own_request, events=[], record=True)
+            own["tally"] = {"checks": 1}
+            front.enqueue(env, telemetry, local, front.Queued(ip_index, bundles))
+            telemetry.checks.labels(action="allow").inc()
+            return answer(verdict, outcome, decided, [], None)
+    await front.flush(env, telemetry, local)  # the shards count what was queued first
     first = {i: b for i, b in bundles.items() if i != ip_index}
     results = await asyncio.gather(
         *(shards.stub(env, i).check(b) for i, b in first.items()), return_exceptions=True
@@ -72,9 +85,9 @@ async def check(
     limits = [d for answer in answers.values() for d in answer["limits"]]
     own = bundles.get(ip_index) or _bundle(now_ms, policy)
     own.update(
-        request={"ip": ip, "path": request.path, "route": route, "user_id": body.get("user_id")},
+        request=own_request,
         events=_detection_events(verdict, ip, body, outcome, now_ms)
-        + [_forwarded_event(a, ip, body, now_ms) for a in forwarded],
+        + [front.forwarded_event(a, own_request, now_ms) for a in forwarded],
     )
     own["tally"] = {
         "checks": 1,
@@ -86,6 +99,7 @@ async def check(
     except Exception as error:  # monitoring never breaks what it observes: fail open
         mine = _or_unavailable(error, outcome)
     limits += mine["limits"]
+    front.seed(local, limits)
     anomalies = forwarded + mine["anomalies"]
     for anomaly in anomalies:
         telemetry.anomalies.labels(type=anomaly["type"]).inc()
@@ -159,24 +173,6 @@ def _bundle(now_ms: int, policy: Policy) -> dict[str, Any]:
         "thresholds": thresholds(policy),
         "scoring": scoring(policy),
         "record": True,
-    }
-
-
-def thresholds(policy: Policy) -> dict[str, Any]:
-    """The anomaly thresholds a shard should apply: only those that differ from its defaults
-    travel (every field crosses the RPC boundary as a copy, on every check)."""
-    return _changed(policy.anomaly.thresholds(), Thresholds())
-
-
-def scoring(policy: Policy) -> dict[str, Any]:
-    return _changed(policy.response.scoring(), Scoring())
-
-
-def _changed(value: Any, default: Any) -> dict[str, Any]:
-    return {
-        name: getattr(value, name)
-        for name in value.__dataclass_fields__
-        if getattr(value, name) != getattr(default, name)
     }
 
 
@@ -259,21 +255,6 @@ def _detection_events(
             }
         )
     return events
-
-
-def _forwarded_event(
-    anomaly: dict[str, Any], ip: str, body: dict[str, Any], now_ms: int
-) -> dict[str, Any]:
-    return {
-        "type": anomaly["type"],
-        "ip": ip,
-        "user_id": body.get("user_id"),
-        "route": body.get("route") or body.get("path"),
-        "score": anomaly["score"],
-        "action": "allow",
-        "evidence": anomaly["detail"],
-        "time_ms": now_ms,
-    }
 
 
 def _limits(limits: list[dict[str, Any]], outcome: Outcome, telemetry: Telemetry) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from security import edge, responder, shards
-from security.checker import account_key, scoring, thresholds
+from security.checker import account_key
+from security.policy import scoring, thresholds
 from security.telemetry import Telemetry
 
 

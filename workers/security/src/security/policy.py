@@ -162,3 +162,21 @@ def _build(cls: Any, raw: dict[str, Any]) -> Any:
     known = {f.name for f in fields(cls)}
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items() if k in known}
     return cls(**values)
+
+
+def thresholds(policy: Policy) -> dict[str, Any]:
+    """The anomaly thresholds a shard should apply: only those that differ from its defaults
+    travel (every field crosses the RPC boundary as a copy, on every check)."""
+    return _changed(policy.anomaly.thresholds(), Thresholds())
+
+
+def scoring(policy: Policy) -> dict[str, Any]:
+    return _changed(policy.response.scoring(), Scoring())
+
+
+def _changed(value: Any, default: Any) -> dict[str, Any]:
+    return {
+        name: getattr(value, name)
+        for name in value.__dataclass_fields__
+        if getattr(value, name) != getattr(default, name)
+    }

@@ -47,11 +47,43 @@ class ShardCore:
         self.incidents = IncidentBook(sql)
         self._profiles: dict[str, dict[str, Any]] = {}
         self._denied: dict[tuple[str, str], int] = {}  # (rule, key) -> window end announced
+        self._dirty: dict[str, tuple[dict[str, Any], int]] = {}  # profiles to write
+        self._tallies: dict[tuple[int, str], int] = {}  # (minute, name) -> n, to add
 
     # --- the per-request call ---------------------------------------------------------------
     def check(self, bundle: dict[str, Any]) -> dict[str, Any]:
+        answer = self._check(bundle)
+        self._persist()
+        return answer
+
+    def check_many(self, bundles: list[dict[str, Any]]) -> dict[str, Any]:
+        """Checks an isolate answered itself (security.front), in the order it answered them:
+        their limits were decided on the isolate's copy of the counters, so they are counted
+        here, not decided. Answers the same per check, plus every counter they touched as it
+        now stands, for the isolate's copy. One Durable Object event for the whole batch."""
+        answers = [self._check(bundle) for bundle in bundles]
+        touched = {
+            (str(item["rule"]["id"]), str(item["key"])): int(item["rule"]["window_s"]) * 1000
+            for bundle in bundles
+            for item in bundle.get("limits", [])
+        }
+        self._persist()
+        counters = []
+        for (rule_id, key), window_ms in touched.items():
+            state = self.limiter.counter_state(rule_id, key, window_ms)
+            counters.append(
+                [rule_id, key, window_ms, state.window_start_ms, state.current, state.previous]
+            )
+        return {"answers": answers, "counters": counters}
+
+    def _check(self, bundle: dict[str, Any]) -> dict[str, Any]:
         now = int(bundle["now_ms"])
-        limits = [self._limit(item, now) for item in bundle.get("limits", [])]
+        if bundle.get("admitted"):
+            for item in bundle.get("limits", []):
+                self.limiter.admit(item["rule"], str(item["key"]), now, int(item.get("cost", 1)))
+            limits: list[dict[str, Any]] = []
+        else:
+            limits = [self._limit(item, now) for item in bundle.get("limits", [])]
         anomalies: list[dict[str, Any]] = []
         thresholds = thresholds_from(bundle.get("thresholds"))
         request = bundle.get("request")
@@ -113,6 +145,7 @@ class ShardCore:
         if bundle.get("record", True):
             events = [_anomaly_event(a, bundle, now) for a in anomalies]
             incidents = self._record(events, bundle, now)
+        self._persist()
         return {"anomalies": anomalies, "incidents": incidents}
 
     def record(self, bundle: dict[str, Any]) -> dict[str, Any]:
@@ -186,6 +219,9 @@ class ShardCore:
             "window_s": int(rule["window_s"]),
             **asdict(decision),
         }
+        if rule.get("mode") != "exact":  # the isolate's copy to decide on (security.front)
+            state = self.limiter.counter_state(rule["id"], key, int(rule["window_s"]) * 1000)
+            out["state"] = [state.window_start_ms, state.current, state.previous]
         if not decision.allowed:
             window_end = now + decision.reset_ms
             announced = self._denied.get((rule["id"], key), 0)
@@ -246,13 +282,7 @@ class ShardCore:
         minute = now // 60_000
         for name, n in counts.items():
             if isinstance(n, int) and n:
-                self.sql.exec(
-                    "INSERT INTO tallies VALUES (?, ?, ?) ON CONFLICT (minute, name) "
-                    "DO UPDATE SET n = n + excluded.n",
-                    minute,
-                    name,
-                    n,
-                )
+                self._tallies[(minute, name)] = self._tallies.get((minute, name), 0) + n
 
     def _profile(self, subject: str) -> dict[str, Any]:
         cached = self._profiles.get(subject)
@@ -266,12 +296,29 @@ class ShardCore:
         return state
 
     def _save_profile(self, subject: str, state: dict[str, Any], now: int) -> None:
-        self.sql.exec(
-            "INSERT OR REPLACE INTO profiles VALUES (?, ?, ?)",
-            subject,
-            json.dumps(state, separators=(",", ":")),
-            now,
-        )
+        self._dirty[subject] = (state, now)  # written once per event by _persist
+
+    def _persist(self) -> None:
+        """Write what this event changed: each profile and admitted counter once, however many
+        checks of a batch touched it (the event's end commits them together)."""
+        for subject, (state, now) in self._dirty.items():
+            self.sql.exec(
+                "INSERT OR REPLACE INTO profiles VALUES (?, ?, ?)",
+                subject,
+                json.dumps(state, separators=(",", ":")),
+                now,
+            )
+        self._dirty.clear()
+        for (minute, name), n in self._tallies.items():
+            self.sql.exec(
+                "INSERT INTO tallies VALUES (?, ?, ?) ON CONFLICT (minute, name) "
+                "DO UPDATE SET n = n + excluded.n",
+                minute,
+                name,
+                n,
+            )
+        self._tallies.clear()
+        self.limiter.write_admitted()
 
 
 def _anomaly(found: Anomaly) -> dict[str, Any]:

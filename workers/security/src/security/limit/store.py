@@ -10,7 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from security.limit.window import CounterState, Decision, LogState, sliding_counter, sliding_log
+from security.limit.window import (
+    CounterState,
+    Decision,
+    LogState,
+    roll,
+    sliding_counter,
+    sliding_log,
+)
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rl_counter (rule TEXT NOT NULL, key TEXT NOT NULL, "
@@ -32,6 +39,7 @@ class LimiterStore:
         self._counters: dict[tuple[str, str], tuple[int, CounterState]] = {}
         self._logs: dict[tuple[str, str], tuple[int, LogState]] = {}
         self._decisions = 0
+        self._admitted: dict[tuple[str, str], tuple[int, CounterState]] = {}  # to write
 
     def decide(self, rule: dict[str, Any], key: str, now_ms: int, cost: int = 1) -> Decision:
         rule_id, limit = str(rule["id"]), int(rule["limit"])
@@ -53,6 +61,30 @@ class LimiterStore:
             return decision
         counter = self._counter(rule_id, key, window_ms)
         decision = sliding_counter(counter, now_ms, limit, window_ms, cost)
+        self._write_counter(rule_id, key, window_ms, counter)
+        return decision
+
+    def counter_state(self, rule_id: str, key: str, window_ms: int) -> CounterState:
+        """The sliding counter of a key as it stands (isolates keep a copy to decide on)."""
+        return self._counter(rule_id, key, window_ms)
+
+    def admit(self, rule: dict[str, Any], key: str, now_ms: int, cost: int = 1) -> CounterState:
+        """Count `cost` requests an isolate already admitted on its copy of this counter (see
+        security.front): counted, not decided - they were let through. The row is written by
+        `write_admitted`, once per key for a whole batch."""
+        rule_id, window_ms = str(rule["id"]), int(rule["window_s"]) * 1000
+        counter = self._counter(rule_id, key, window_ms)
+        roll(counter, now_ms, window_ms)
+        counter.current += cost
+        self._admitted[(rule_id, key)] = (window_ms, counter)
+        return counter
+
+    def write_admitted(self) -> None:
+        for (rule_id, key), (window_ms, counter) in self._admitted.items():
+            self._write_counter(rule_id, key, window_ms, counter)
+        self._admitted.clear()
+
+    def _write_counter(self, rule_id: str, key: str, window_ms: int, counter: CounterState) -> None:
         self.sql.exec(
             "INSERT OR REPLACE INTO rl_counter VALUES (?, ?, ?, ?, ?, ?)",
             rule_id,
@@ -62,7 +94,6 @@ class LimiterStore:
             counter.current,
             counter.previous,
         )
-        return decision
 
     def _counter(self, rule_id: str, key: str, window_ms: int) -> CounterState:
         cached = self._counters.get((rule_id, key))

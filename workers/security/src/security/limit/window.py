@@ -39,7 +39,7 @@ class LogState:
     times_ms: list[int] = field(default_factory=list)
 
 
-def _roll(state: CounterState, now_ms: int, window_ms: int) -> None:
+def roll(state: CounterState, now_ms: int, window_ms: int) -> None:
     start = now_ms - now_ms % window_ms
     if start == state.window_start_ms:
         return
@@ -53,7 +53,7 @@ def sliding_counter(
     state: CounterState, now_ms: int, limit: int, window_ms: int, cost: int = 1
 ) -> Decision:
     """Admit `cost` requests if the weighted count stays within `limit`; update `state`."""
-    _roll(state, now_ms, window_ms)
+    roll(state, now_ms, window_ms)
     elapsed = now_ms - state.window_start_ms
     weight = (window_ms - elapsed) / window_ms
     estimate = state.previous * weight + state.current

@@ -1,0 +1,74 @@
+"""The isolate's front: limits decided on copies of the shards' counters, work sent in batches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from localedge.stack import Stack
+from security import front
+from security.limit.window import CounterState
+from tests.workers.security.conftest import ADMIN, INGEST, READ
+
+RULE = {"id": "r", "limit": 100, "window_s": 60, "mode": "sliding_window"}
+ITEM = {"rule": RULE, "key": "ip=1"}
+
+
+def test_the_shard_decides_without_a_copy_for_exact_rules_and_near_the_limit() -> None:
+    local = front.Front()
+    assert front.decide(local, [ITEM], 1_000) is None  # no copy yet
+    front.rebase(local, ("r", "ip=1"), 60_000, CounterState(0, 80, 0))
+    [decided] = front.decide(local, [ITEM], 1_000) or []
+    assert (decided["allowed"], decided["remaining"], decided["reset_ms"]) == (True, 19, 59_000)
+    assert local.pending == {("r", "ip=1"): [1_000]}
+    exact = {"rule": {**RULE, "mode": "exact"}, "key": "ip=1"}
+    assert front.decide(local, [ITEM, exact], 1_000) is None
+    front.rebase(local, ("r", "ip=1"), 60_000, CounterState(0, 89, 0))
+    # 89 + 1 admitted here = 90: one more would leave 9 < a tenth of the limit.
+    assert front.decide(local, [ITEM], 2_000) is None
+    assert local.copies[("r", "ip=1")].state.current == 90  # a refused trial changes nothing
+
+
+def test_a_copy_is_the_shards_count_plus_what_the_shard_has_not_seen() -> None:
+    local = front.Front()
+    front.rebase(local, ("r", "ip=1"), 60_000, CounterState(0, 10, 0))
+    for at in (1_000, 2_000, 61_000):  # the last one opens the next window
+        assert front.decide(local, [ITEM], at) is not None
+    front.rebase(local, ("r", "ip=1"), 60_000, CounterState(0, 30, 0))  # others counted too
+    state = local.copies[("r", "ip=1")].state
+    assert (state.window_start_ms, state.previous, state.current) == (60_000, 32, 1)
+
+
+def test_a_window_change_sends_the_check_to_the_shard() -> None:
+    local = front.Front()
+    front.rebase(local, ("r", "ip=1"), 30_000, CounterState(0, 1, 0))
+    assert front.decide(local, [ITEM], 1_000) is None
+
+
+@pytest.mark.anyio
+async def test_limits_decided_here_and_in_the_shard_count_as_one(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    rule = {"id": "twenty", "key": ["ip"], "limit": 20, "window_s": 60}
+    assert (
+        await http.put("/security/rules", json={"rate_limits": [rule]}, headers=ADMIN)
+    ).status_code == 200
+    answers: list[dict[str, Any]] = []
+    for _ in range(22):
+        reply = await http.post(
+            "/security/check", json={"ip": "192.0.2.9", "path": "/a"}, headers=INGEST
+        )
+        answers.append(reply.json())
+    assert [a["action"] for a in answers] == ["allow"] * 20 + ["rate_limited"] * 2
+    assert [a["rate_limit"]["remaining"] for a in answers[:20]] == list(range(19, -1, -1))
+    await stack.drain()
+    reply = await http.get("/security/events?type=rate_limit&ip=192.0.2.9", headers=READ)
+    [denied] = reply.json()["events"]  # the first denial only, recorded by the shard
+    assert denied["evidence"]["limit"] == 20
+    await stack.advance(120)  # two windows later every count has gone, here and in the shard
+    again = await http.post(
+        "/security/check", json={"ip": "192.0.2.9", "path": "/a"}, headers=INGEST
+    )
+    assert again.json()["rate_limit"]["remaining"] == 19
