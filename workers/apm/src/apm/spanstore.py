@@ -1,8 +1,8 @@
 """Spans of one span shard (a Durable Object's SQLite): every span of a trace lands here.
 
-Ingest is one statement per chunk: the Worker sends rows as one JSON array and SQLite reads
-them with `json_each` (a statement has at most 100 bound parameters, a JSON array has no such
-limit), `INSERT OR IGNORE` drops exporter retries and `RETURNING` says which rows were new, so
+Ingest: the Worker sends a chunk's rows as one JSON array (one string crosses RPC, not a
+value per cell), the shard binds them a few rows per statement, `INSERT OR IGNORE` drops
+exporter retries and `RETURNING` says which rows were new, so
 statistics count every span exactly once. Per-trace summaries (for search and tail sampling),
 service-map edges and N+1 repeats are derived in the same event, from what is stored: a child
 that arrived before its parent gets its edge when the parent arrives.
@@ -44,11 +44,17 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS repeats_by_start ON repeats (start_ns)",
 )
 
-# Constant column list; every value is bound.
-_SELECTED = ", ".join(f"value->>{i}" for i in range(ROW_WIDTH))
-_INSERT = "INSERT OR IGNORE INTO spans ({}) SELECT {} FROM json_each(?) WHERE true {}".format(  # noqa: S608
-    ", ".join(COLUMNS), _SELECTED, "RETURNING trace_id, span_id"
-)
+# Rows are bound as parameters, `ROWS_PER_INSERT` per statement (at most 100 bound values per
+# statement on Durable Objects): several times faster than `json_each` with one `->>` per
+# column, which makes SQLite re-parse the row's JSON for each of its 16 columns.
+ROWS_PER_INSERT = 100 // ROW_WIDTH
+_VALUES = "(" + ", ".join("?" for _ in range(ROW_WIDTH)) + ")"
+_INSERTS = {
+    n: "INSERT OR IGNORE INTO spans ({}) VALUES {} RETURNING trace_id, span_id".format(  # noqa: S608
+        ", ".join(COLUMNS), ", ".join([_VALUES] * n)
+    )
+    for n in range(1, ROWS_PER_INSERT + 1)
+}
 _TRACES = (
     "INSERT INTO traces (trace_id, start_ns, end_ns, span_count, error_count, services,"
     " root_service, root_name, root_route, updated_ms)"
@@ -113,7 +119,7 @@ class SpanStore:
         duplicates = 0
         for rows, ids, count, databases in chunks:
             first = self.sql.exec("SELECT coalesce(max(rowid), 0) + 1 AS r FROM spans").one()["r"]
-            inserted = self.sql.exec(_INSERT, rows).toArray()
+            inserted = self._insert_rows(json.loads(rows))
             keys = ids  # the usual case: every row was new
             if len(inserted) != count:
                 duplicates += int(count) - len(inserted)
@@ -125,6 +131,15 @@ class SpanStore:
             edges.extend(list(row.values()) for row in self.sql.exec(_EDGES, keys, first))
         dropped = self._drop_late_spans_of_dropped_traces([chunk[1] for chunk in chunks])
         return {"duplicates": duplicates, "new": new, "edges": edges, "dropped": dropped}
+
+    def _insert_rows(self, rows: list[list[Any]]) -> list[dict[str, Any]]:
+        """Insert rows not stored yet; answers the `trace_id, span_id` of those inserted."""
+        inserted: list[dict[str, Any]] = []
+        for start in range(0, len(rows), ROWS_PER_INSERT):
+            part = rows[start : start + ROWS_PER_INSERT]
+            values = [value for row in part for value in row]
+            inserted += self.sql.exec(_INSERTS[len(part)], *values).toArray()
+        return inserted
 
     def _drop_late_spans_of_dropped_traces(self, chunks: list[str]) -> int:
         if not self.sql.exec("SELECT 1 FROM traces WHERE decision = 0 LIMIT 1").toArray():
