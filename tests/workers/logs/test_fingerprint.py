@@ -19,6 +19,11 @@ from logs.fingerprint import fingerprint, template
         ("id 550e8400-e29b-41d4-a716-446655440000 gone", "id <*> gone"),
         ('user "bob smith" at 10:23:45 code=0xDEAD', "user <*> at <*> code=<*>"),
         ("  spaced   out  ", "spaced out"),
+        ("tabs\tand\nlines\u2003and\u00a0wide  spaces", "tabs and lines and wide spaces"),
+        # A hex id needs 8 digits and a digit before a letter; shorter ones lose only their
+        # numbers, and hex-looking words stay.
+        ("deck cache faded decade", "deck cache faded decade"),
+        ("id 1a2b3c4d and 1a2b3c4 or abcdef12", "id <*> and <*>a<*>b<*>c<*> or abcdef<*>"),
     ],
 )
 def test_templates(message: str, expected: str) -> None:

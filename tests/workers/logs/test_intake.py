@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from logs.bounds import AttributeBounds
+from logs.attributes import AttributeCodec
 from logs.intake import BadLine, BodyError, Entry, normalise, records_of
 from logs.rejection import RecordError
 from obs_schema.models.log import LogRecord
+from obs_schema.scrubbing import Scrubber
 from obs_schema.severity import Level
 
 NOW = 1_795_773_600_000
@@ -19,7 +20,7 @@ BASE = {"message": "payment declined", "service": "billing"}
 
 
 def entry(**fields: Any) -> Entry:
-    return normalise({**BASE, **fields}, NOW, AttributeBounds())
+    return normalise({**BASE, **fields}, NOW, AttributeCodec(Scrubber()))
 
 
 @pytest.mark.parametrize(
@@ -112,7 +113,7 @@ BAD: list[tuple[object, str]] = [
 @pytest.mark.parametrize(("item", "reason"), BAD)
 def test_bad_records_are_refused_with_the_reason(item: object, reason: str) -> None:
     with pytest.raises(RecordError) as raised:
-        normalise(item, NOW, AttributeBounds())
+        normalise(item, NOW, AttributeCodec(Scrubber()))
     assert str(raised.value).startswith(reason)
 
 

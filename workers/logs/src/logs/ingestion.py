@@ -15,7 +15,7 @@ from typing import Any
 
 from logs import alerts, redaction
 from logs import rows as rowsmod
-from logs.bounds import AttributeBounds
+from logs.attributes import AttributeCodec
 from logs.intake import BadLine, normalise
 from logs.rejection import RecordError, Rejections
 from logs.settings import Settings
@@ -45,7 +45,7 @@ async def ingest(
     received = host.now_ms()
     oldest = received - settings.hot_retention_ms
     newest = received + settings.future_tolerance_ms
-    bounds = AttributeBounds()
+    codec = AttributeCodec(scrubber)
     rejections = Rejections()
     rows: list[list[Any]] = []
     for index, item in enumerate(records):
@@ -53,7 +53,7 @@ async def ingest(
             rejections.add(index, item.reason)
             continue
         try:
-            entry = normalise(item, received, bounds)
+            entry = normalise(item, received, codec)
         except RecordError as error:
             rejections.add(index, str(error))
             continue

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from logs.bounds import AttributeBounds
+from logs.attributes import AttributeCodec
 from logs.rejection import RecordError
 from obs_schema.severity import Level, level_from_otlp, normalise_level
 
@@ -43,10 +43,11 @@ class Entry:
     message: str
     trace_id: str | None = None
     span_id: str | None = None
-    attributes: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)  # as received: never stored
+    stored_attributes: str | None = None  # checked, scrubbed, JSON: what is stored
 
 
-def normalise(item: object, received_ms: int, bounds: AttributeBounds) -> Entry:
+def normalise(item: object, received_ms: int, codec: AttributeCodec) -> Entry:
     """The `Entry` of one decoded JSON record, or `RecordError`."""
     if not isinstance(item, dict):
         raise RecordError(f"a record must be a JSON object, not {_json_type(item)}")
@@ -58,8 +59,7 @@ def normalise(item: object, received_ms: int, bounds: AttributeBounds) -> Entry:
     if not _KNOWN.issuperset(item):
         extra = {k: v for k, v in item.items() if k not in _KNOWN}
         attributes = {**extra, **attributes}  # an explicit attribute wins over a stray key
-    if attributes:
-        bounds.check(attributes)
+    stored = codec.encode(attributes)
     return Entry(
         ts=_timestamp(item, received_ms),
         level=_level(item),
@@ -68,6 +68,7 @@ def normalise(item: object, received_ms: int, bounds: AttributeBounds) -> Entry:
         trace_id=_hex_id(item.get("trace_id"), 32, "trace_id"),
         span_id=_hex_id(item.get("span_id"), 16, "span_id"),
         attributes=attributes,
+        stored_attributes=stored,
     )
 
 

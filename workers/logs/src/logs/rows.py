@@ -8,6 +8,7 @@ with one `INSERT ... SELECT FROM json_each(?)`), so the column order is part of 
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,15 +42,9 @@ MAX_CHUNK_BYTES = 1_500_000  # a bound SQL string may be 2 MB on Cloudflare: sta
 
 
 def build(entry: Entry, scrubber: Scrubber, received_ms: int, source: str, edge: str) -> list[Any]:
-    """The row of one entry, scrubbed: nothing personal leaves this function."""
+    """The row of one entry, its message scrubbed here (its attributes were scrubbed by
+    `intake.normalise`): nothing personal leaves this function."""
     message = scrubber.scrub_text(entry.message)
-    attributes = (
-        json.dumps(
-            scrubber.scrub_value(entry.attributes), separators=(",", ":"), ensure_ascii=False
-        )
-        if entry.attributes
-        else None
-    )
     return [
         entry.ts,
         received_ms,
@@ -59,7 +54,7 @@ def build(entry: Entry, scrubber: Scrubber, received_ms: int, source: str, edge:
         entry.span_id,
         fingerprint(message),
         message,
-        attributes,
+        entry.stored_attributes,
         source,
         edge,
     ]
@@ -79,23 +74,39 @@ def shard_batch(rows: Sequence[list[Any]]) -> dict[str, Any]:
     }
 
 
-def chunks(rows: Sequence[list[Any]]) -> list[str]:
-    """The rows as JSON arrays of at most `MAX_CHUNK_BYTES` each."""
-    out: list[str] = []
+def chunks(rows: Sequence[list[Any]]) -> list[dict[str, Any]]:
+    """The rows as chunks of at most `MAX_CHUNK_BYTES` of JSON each. What a whole batch
+    shares (received, source, edge) is said once per chunk, not once per row: a row is
+    `CHUNK_FIELDS`, which is also less for the shard to parse."""
+    groups: dict[tuple[int, str, str], list[list[Any]]] = {}
+    for row in rows:
+        groups.setdefault((row[RECEIVED], row[SOURCE], row[EDGE]), []).append(row)
+    out: list[dict[str, Any]] = []
+    for (received, source, edge), members in groups.items():
+        for part in _split(members):
+            text = json.dumps(
+                list(map(_chunk_row, part)), separators=(",", ":"), ensure_ascii=False
+            )
+            out.append({"rows": text, "received": received, "source": source, "edge": edge})
+    return out
+
+
+# A chunk row: TS, LEVEL, SERVICE, TRACE, SPAN, FINGERPRINT, MESSAGE, ATTRIBUTES.
+_chunk_row = operator.itemgetter(TS, LEVEL, SERVICE, TRACE, SPAN, FINGERPRINT, MESSAGE, ATTRIBUTES)
+
+
+def _split(rows: list[list[Any]]) -> list[list[list[Any]]]:
+    parts: list[list[list[Any]]] = []
     start, size = 0, 2
     for index, row in enumerate(rows):
         row_size = len(row[MESSAGE]) * 2 + len(row[ATTRIBUTES] or "") * 2 + 200
         if size + row_size > MAX_CHUNK_BYTES and index > start:
-            out.append(_dump(rows[start:index]))
+            parts.append(rows[start:index])
             start, size = index, 2
         size += row_size
     if start < len(rows):
-        out.append(_dump(rows[start:]))
-    return out
-
-
-def _dump(rows: Sequence[list[Any]]) -> str:
-    return json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
+        parts.append(rows[start:])
+    return parts
 
 
 def record_id(row_id: int, slot: int) -> str:

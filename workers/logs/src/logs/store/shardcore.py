@@ -17,8 +17,13 @@ from logs.store.searchsql import search_sql
 from logs.store.sqlapi import Sql
 
 # Statements built from constants only (S608 cannot tell); every value is a bound parameter.
-_FIELDS = ", ".join(f"r.value->>{i}" for i in range(11))
+# A chunk row is [ts, level, service, trace_id, span_id, fingerprint, message, attributes]
+# (`rows.chunks`); received, source and edge are the chunk's (?3, ?4, ?5).
 _NEW_ID = f"(r.value->>0) * {ID_SCALE} + ((?2 + r.key) % {ID_SCALE})"
+_FIELDS = (
+    "r.value->>0, ?3, r.value->>1, r.value->>2, r.value->>3, r.value->>4, r.value->>5,"
+    " r.value->>6, r.value->>7, ?4, ?5"
+)
 # Rows go in id order: FTS5 flushes its pending terms whenever a rowid goes backwards.
 _INSERT = (
     f"INSERT INTO logs ({COLUMNS}) SELECT {_NEW_ID}, {_FIELDS} FROM json_each(?1) AS r ORDER BY 1"  # noqa: S608
@@ -48,34 +53,44 @@ class ShardCore:
 
     # --- writing --------------------------------------------------------------------------
     def insert(self, batch: dict[str, Any]) -> int:
-        """Store a batch: `chunks` (JSON arrays of rows), `stats` (`[minute, level, service,
+        """Store a batch: `chunks` (`rows.chunks`), `stats` (`[minute, level, service,
         count]` rows, counted by the Worker) and `first_ms` (its oldest timestamp)."""
         archived_to = self._meta("archived_to")
         stored = 0
         for chunk in batch["chunks"]:
             if batch["first_ms"] < archived_to:  # rows for hours already archived
-                self.sql.exec(_LATE, chunk, archived_to)
+                self.sql.exec(_LATE, chunk["rows"], archived_to)
             stored += self._insert_chunk(chunk)
         self.sql.exec(_STATS, json.dumps(batch["stats"]))
         self._set_meta("seq", self._seq)
         return stored
 
-    def _insert_chunk(self, chunk: str) -> int:
-        clashes = self.sql.exec(_CLASHES, chunk, self._seq).one()["n"]
-        if clashes:
-            count = self._insert_one_by_one(chunk)
+    def _insert_chunk(self, chunk: dict[str, Any]) -> int:
+        shared = (chunk["received"], chunk["source"], chunk["edge"])
+        try:
+            # Computed ids clash only after the counter wrapped, or around a backfill's ids:
+            # try the one statement, and look for clashes only when it fails (a failed
+            # statement leaves nothing behind, FTS5 included).
+            self.sql.exec(_INSERT, chunk["rows"], self._seq, *shared)
+        except Exception:
+            if not self.sql.exec(_CLASHES, chunk["rows"], self._seq).one()["n"]:
+                raise
+            count = self._insert_one_by_one(chunk["rows"], shared)
         else:
-            self.sql.exec(_INSERT, chunk, self._seq)
             count = self.sql.exec("SELECT changes() AS n").one()["n"]
         self._seq = (self._seq + count) % ID_SCALE
         return int(count)
 
-    def _insert_one_by_one(self, chunk: str) -> int:
+    def _insert_one_by_one(self, rows_json: str, shared: tuple[int, str, str]) -> int:
         """Slow path when computed ids would clash (backfills): next free id of each ms."""
-        rows = self.sql.exec("SELECT value FROM json_each(?)", chunk).toArray()
+        received, source, edge = shared
+        rows = self.sql.exec("SELECT value FROM json_each(?)", rows_json).toArray()
         for row in rows:
-            values = json.loads(row["value"])
-            self.sql.exec(_INSERT_ONE, values[0] * ID_SCALE, *values)
+            ts, level, service, trace, span, fingerprint, message, attributes = json.loads(
+                row["value"]
+            )
+            values = [ts, received, level, service, trace, span, fingerprint, message]
+            self.sql.exec(_INSERT_ONE, ts * ID_SCALE, *values, attributes, source, edge)
         return len(rows)
 
     # --- reading --------------------------------------------------------------------------
