@@ -7,7 +7,7 @@ from urllib.parse import quote
 import pytest
 
 from security.detect.engine import Detector
-from security.detect.request import HttpRequest
+from security.detect.request import HttpRequest, Value
 
 BROWSER = (
     ("user-agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) Safari/605.1.15"),
@@ -208,3 +208,20 @@ def test_disabled_rules_do_not_run_and_evidence_is_scrubbed() -> None:
     rules = {t.rule for t in DETECTOR.inspect(request).threats}
     fewer = Detector(disabled=rules - {"sqli-unbalanced-comment"}).inspect(request)
     assert {t.rule for t in fewer.threats} == {"sqli-unbalanced-comment"}
+
+
+def test_a_remembered_value_answers_as_the_first_time_wherever_it_appears() -> None:
+    detector = Detector(paranoia=1)
+    hostile = HttpRequest("GET", "/api/search", "q=" + quote("<script>alert(1)</script>"), BROWSER)
+    first = detector.inspect(hostile)
+    again = detector.inspect(hostile)
+    assert again == first and again.score >= 5
+    # The same text under another parameter is its own entry: evidence names where it was.
+    moved = detector.inspect(
+        HttpRequest("GET", "/api/search", "x=" + quote("<script>alert(1)</script>"), BROWSER)
+    )
+    assert {t.location for t in moved.threats} == {"query.x"}
+    # A caller mutating the list it got back changes nothing remembered.
+    value = Value("query.q", "query", "<script>alert(1)</script>")
+    detector.inspect_value(value).clear()
+    assert detector.inspect_value(value) != []

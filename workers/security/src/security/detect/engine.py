@@ -29,6 +29,8 @@ RULESETS: tuple[RuleSet, ...] = (
 THREAT_TYPES = (*(rs.threat for rs in RULESETS), protocol.T)
 EXCERPT_CHARS = 48
 MAX_THREATS = 16
+MEMO_MAX_CHARS = 256  # values remembered: at most this long, at most this many
+MEMO_ENTRIES = 8192
 # Values made only of these can hold no operator, quote, tag or path: only word rules apply.
 _PLAIN = re.compile(r"[A-Za-z0-9 _.,-]*")
 _GENERIC_KINDS = frozenset(
@@ -91,6 +93,8 @@ class Detector:
             # Plain values skip decoding and the Python checks (they need '//', quotes...);
             # regex rules still run, each gated by its trigger characters.
             self._plain_by_kind[kind] = _Index(tuple(r for r in rules if r.check is None))
+        # Verdicts are a pure function of the value and this detector: safe to remember.
+        self._memo: dict[tuple[str, str, bool, str], tuple[Threat, ...]] = {}
 
     def inspect(self, request: HttpRequest) -> Verdict:
         threats: list[Threat] = []
@@ -101,6 +105,19 @@ class Detector:
         return Verdict(sum(t.score for t in threats), tuple(threats[:MAX_THREATS]))
 
     def inspect_value(self, value: Value) -> list[Threat]:
+        """The threats of one value, remembered for short values: User-Agents, paths, header
+        and query values recur across requests far more often than they change."""
+        if len(value.text) > MEMO_MAX_CHARS:
+            return self._inspect_value(value)
+        key = (value.kind, value.location, value.plus_is_space, value.text)
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) >= MEMO_ENTRIES:
+                self._memo.clear()
+            found = self._memo[key] = tuple(self._inspect_value(value))
+        return list(found)
+
+    def _inspect_value(self, value: Value) -> list[Threat]:
         text = value.text
         if _PLAIN.fullmatch(text):
             lower = text.lower()
