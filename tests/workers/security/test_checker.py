@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+
 import httpx
 import pytest
 
 from localedge.stack import Stack
-from tests.workers.security.conftest import ADMIN, INGEST, READ
+from tests.workers.security.conftest import ADMIN, INGEST, READ, metric
 
 pytestmark = pytest.mark.anyio
 BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", "accept": "*/*"}
@@ -168,3 +171,28 @@ async def test_every_route_is_in_the_openapi_document_with_its_schemas(
         for operation in spec["paths"][path].values():
             ok = operation["responses"].get("200") or operation["responses"].get("201")
             assert "$ref" in str(ok["content"]["application/json"]["schema"]), path
+
+
+async def test_checks_answered_ahead_of_routing_are_counted_and_shaped_as_routed_ones(
+    http: httpx.AsyncClient,
+) -> None:
+    series = 'http_requests_total{route="/security/check",method="POST",status="200"}'
+    before = await metric(http, series)
+    plain = await http.post("/security/check", json={"ip": "192.0.2.77"}, headers=INGEST)
+    # A gzipped body is decompressed by the shared BodyGuard first; answered the same way.
+    packed = gzip.compress(json.dumps({"ip": "192.0.2.77"}).encode())
+    zipped = await http.post(
+        "/security/check",
+        content=packed,
+        headers={**INGEST, "content-type": "application/json", "content-encoding": "gzip"},
+    )
+    # Not JSON: FastAPI answers, with the one error model.
+    form = await http.post("/security/check", content=b"ip=192.0.2.77", headers=INGEST)
+    assert plain.status_code == zipped.status_code == 200
+    assert plain.headers["content-type"] == "application/json"
+    assert int(plain.headers["content-length"]) == len(plain.content)
+    assert zipped.json()["rate_limit"]["remaining"] == plain.json()["rate_limit"]["remaining"] - 1
+    assert form.status_code == 422 and "error" in form.json()
+    # The gzipped one is labelled "unmatched" by the shared middleware either way (BodyGuard
+    # hands a copy of the scope on, where the route is then set): counted, not under the route.
+    assert await metric(http, series) == before + 1

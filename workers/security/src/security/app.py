@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.middleware import Middleware
+
 from obs_schema import host
 from obs_schema.app import Probe, WorkerSpec, create_app
 from obs_schema.schedule import Schedule
-from security import intel, shards
+from security import fastpath, intel, shards
+from security.fastpath import CheckFastPath
 from security.routes import blocks, check, events, rules
 from security.telemetry import Telemetry
 
@@ -26,6 +29,15 @@ telemetry = Telemetry(app.state.registry)
 app.state.telemetry = telemetry
 for module in (check, rules, events, blocks):
     app.include_router(module.router)
+# Innermost of the app's middleware (inside Instrumentation and BodyGuard; add_middleware would
+# put it outermost): the well-formed check skips FastAPI's routing; see security.fastpath.
+app.user_middleware.append(
+    Middleware(
+        CheckFastPath,
+        telemetry=telemetry,
+        route=next(r for r in check.router.routes if getattr(r, "path", None) == fastpath.PATH),
+    )
+)
 schedule = Schedule()
 
 
