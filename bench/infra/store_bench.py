@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "workers" / "infra" / "src"))
 
 from infra import reader  # noqa: E402
 from infra.samples import Batch  # noqa: E402
-from infra.shard import ShardCore, decode_payload  # noqa: E402
+from infra.shard import ShardCore  # noqa: E402
 from localedge.storage import DurableObjectStorage  # noqa: E402
 
 DAYS = 7
@@ -77,7 +77,8 @@ def build(path: Path, rng: random.Random) -> tuple[ShardCore, DurableObjectStora
     core = ShardCore(storage.sql)
     samples = 0
     for at, batch in batches(rng):
-        core.ingest(decode_payload(batch.payloads(1)[0]), at)
+        part = batch.payloads(1)[0]
+        core.ingest_payload(part["h"], part["d"], at)
         core.compact(at + 600_000)
         storage.commit()
         samples += batch.points

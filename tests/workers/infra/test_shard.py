@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from infra import codec
 from infra.samples import Batch
@@ -145,3 +148,47 @@ def test_what_was_ingested_survives_reopening_the_object(tmp_path: Path) -> None
     core.ingest(counter("reqs", [(T0 + MINUTE, 8.0)], cumulative=True, start=T0 - MINUTE), T0)
     assert list(minutes_of(core, "reqs", T0, T0 + MINUTE).values()) == [5.0, 3.0]
     reopened.close()
+
+
+def payload(batch: Batch) -> tuple[str, bytes]:
+    part = batch.payloads(1)[0]
+    return part["h"], part["d"]
+
+
+def test_a_logged_payload_is_replayed_after_a_restart_before_any_flush(tmp_path: Path) -> None:
+    storage = DurableObjectStorage(tmp_path / "s.sqlite")
+    core = ShardCore(storage.sql)
+    first, second = Batch(), Batch()
+    first.number("reqs", {"a": "1"}, T0, 5.0, counter=True, cumulative=True, start_ms=T0 - MINUTE)
+    first.histogram("lat", {}, T0, 2, 0.3, [(0.1, 1), (math.inf, 1)])
+    core.ingest_payload(*payload(first), T0)
+    core.flush()
+    assert storage.sql.exec("SELECT count(*) AS n FROM log").one()["n"] == 0
+    second.number("reqs", {"a": "1"}, T0 + MINUTE, 8.0, counter=True, cumulative=True,
+                  start_ms=T0 - MINUTE)  # fmt: skip
+    second.number("depth", {}, T0 + MINUTE, 4.0, counter=False)
+    result = core.ingest_payload(*payload(second), T0 + MINUTE)
+    assert result.as_dict() == {"accepted": 2, "rejected": 0, "errors": []}
+    assert storage.sql.exec("SELECT count(*) AS n FROM head").one()["n"] == 5  # not flushed yet
+    storage.commit()  # the event ends: what was acknowledged is on disk (in the log)
+    storage.close()
+    reopened = DurableObjectStorage(tmp_path / "s.sqlite")
+    core = ShardCore(reopened.sql)
+    assert list(minutes_of(core, "reqs", T0, T0 + MINUTE).values()) == [5.0, 3.0]
+    assert minutes_of(core, "depth", T0, T0 + MINUTE) == {T0 // MINUTE + 1: 4.0}
+    assert reopened.sql.exec("SELECT count(*) AS n FROM log").one()["n"] == 0
+    reopened.close()
+
+
+def test_reads_see_folded_samples_and_a_bad_payload_stores_nothing(
+    storage: DurableObjectStorage,
+) -> None:
+    core = ShardCore(storage.sql)
+    batch = Batch()
+    batch.number("depth", {}, T0, 4.0, counter=False)
+    header, data = payload(batch)
+    core.ingest_payload(header, data, T0)
+    assert minutes_of(core, "depth", T0, T0) == {T0 // MINUTE: 4.0}  # a read flushes first
+    with pytest.raises(ValueError, match="does not match"):
+        core.ingest_payload(header, data[:-8], T0)
+    assert storage.sql.exec("SELECT count(*) AS n FROM log").one()["n"] == 0

@@ -2,9 +2,10 @@
 
 OTLP points, native JSON points, binding telemetry and polled analytics all come through a
 `Batch`: it flattens histograms into `_count`/`_sum`/`_bucket{le}` series, groups points per
-series and splits the batch by shard (a metric family always lives on one shard). Each shard's
-part crosses the RPC boundary as one JSON string: one string copies far cheaper than thousands
-of small objects.
+series in blocks (series that share name and kind, differing only in labels) and splits the
+batch by shard (a metric family always lives on one shard). Each shard's part crosses the RPC
+boundary as a small JSON header and one bytes value of packed numbers: two values copy far
+cheaper than thousands of small objects.
 
 Exponential histograms are stored on the scale-3 grid (bucket bounds `2**(k/8)`, about 9%
 apart): finer scales are merged down exactly, coarser scales already lie on that grid, so every
@@ -15,9 +16,12 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from infra.series import INF_MARK as _INF_MARK
@@ -46,10 +50,36 @@ def grid_bound(exponent: float) -> float:
     return float(f"{2.0**exponent:.12g}")
 
 
-@dataclass
+Meta = tuple[str, str, str, str, str, "float | None", str, bool]  # name, family, kind, role,
+# agg, le, unit, cumulative: what the points of one block share (a bucket block's labels carry
+# no `le`; the shard adds it, once per label set).
+
+
+@dataclass(slots=True)
+class Block:
+    """Points of one kind of series, as columns: label id, time, start, value."""
+
+    ids: list[int] = field(default_factory=list)
+    ts: list[int] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+
+
 class Batch:
-    entries: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    points: int = 0
+    """Points bound for the shards, grouped in blocks of series that share everything but
+    their labels; label sets are numbered once per batch."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[Meta, Block] = {}
+        self.labels: dict[str, int] = {}
+        self.points = 0
+        self._families: dict[tuple[Any, ...], tuple[Block, Block, list[Block]]] = {}
+
+    def label_id(self, labels: str) -> int:
+        found = self.labels.get(labels)
+        if found is None:
+            found = self.labels[labels] = len(self.labels)
+        return found
 
     def number(
         self,
@@ -65,8 +95,41 @@ class Batch:
         agg: str | None = None,
     ) -> None:
         kind = "counter" if counter else "gauge"
-        self._add(name, labels, name, kind, "value", agg or ("sum" if counter else "last"),
-                  None, unit, cumulative, t_ms, start_ms, value)  # fmt: skip
+        add = self.series_adder(name, name, kind, "value", agg or ("sum" if counter else "last"),
+                                None, unit, cumulative)  # fmt: skip
+        add(canonical_labels(labels), t_ms, start_ms, value)
+
+    def block(
+        self, name: str, family: str, kind: str, role: str, agg: str, le: float | None,
+        unit: str, cumulative: bool,
+    ) -> Block:  # fmt: skip
+        meta: Meta = (name, family, kind, role, agg, le, unit, cumulative)
+        found = self.blocks.get(meta)
+        if found is None:
+            found = self.blocks[meta] = Block()
+        return found
+
+    def series_adder(
+        self, name: str, family: str, kind: str, role: str, agg: str, le: float | None,
+        unit: str, cumulative: bool,
+    ) -> Callable[[str, int, int, float], None]:  # fmt: skip
+        """A function adding points (canonical labels, t, start, value) to one block."""
+        block = self.block(name, family, kind, role, agg, le, unit, cumulative)
+        ids, ts, starts, values, labels = (
+            block.ids, block.ts, block.starts, block.values, self.labels
+        )  # fmt: skip
+
+        def add(label_set: str, t_ms: int, start_ms: int, value: float) -> None:
+            found = labels.get(label_set)
+            if found is None:
+                found = labels[label_set] = len(labels)
+            ids.append(found)
+            ts.append(int(t_ms))
+            starts.append(int(start_ms))
+            values.append(float(value))
+            self.points += 1
+
+        return add
 
     def histogram(
         self,
@@ -88,16 +151,49 @@ class Batch:
         the scale-3 grid (`grid`) are stored only when not empty, as role `gbucket`, and a
         query knows their lower edge from the grid.
         """
-        parts = ((f"{family}_count", "count", count), (f"{family}_sum", "sum", total))
-        for name, role, value in parts:
-            self._add(name, labels, family, "histogram", role, "sum", None, unit, cumulative,
-                      t_ms, start_ms, value)  # fmt: skip
-        role = "gbucket" if grid else "bucket"
-        for le, bucket_count in buckets:
-            if bucket_count or cumulative or not grid:
-                with_le = {**labels, "le": format_le(le)}
-                self._add(f"{family}_bucket", with_le, family, "histogram", role, "sum", le,
-                          unit, cumulative, t_ms, start_ms, bucket_count)  # fmt: skip
+        kept = [(le, c) for le, c in buckets if c or cumulative or not grid]
+        self._histogram(family, canonical_labels(labels), int(t_ms), float(count), float(total),
+                        tuple(le for le, _ in kept), [float(c) for _, c in kept], cumulative,
+                        int(start_ms), unit, "gbucket" if grid else "bucket")  # fmt: skip
+
+    def histogram_canonical(
+        self, family: str, labels: str, t_ms: int, count: float, total: float,
+        bounds: Sequence[float], counts: Sequence[float], *, cumulative: bool, start_ms: int,
+        unit: str,
+    ) -> None:  # fmt: skip
+        """An explicit-bucket histogram sample with canonical labels; `counts` has one more
+        entry than `bounds` (the +Inf bucket)."""
+        self._histogram(family, labels, t_ms, count, total, (*bounds, math.inf), counts,
+                        cumulative, start_ms, unit, "bucket")  # fmt: skip
+
+    def _histogram(
+        self, family: str, labels: str, t_ms: int, count: float, total: float,
+        les: tuple[float, ...], counts: Sequence[float], cumulative: bool, start_ms: int,
+        unit: str, role: str,
+    ) -> None:  # fmt: skip
+        key = (family, les, cumulative, unit, role)
+        blocks = self._families.get(key)
+        if blocks is None:
+            blocks = self._families[key] = self._family_blocks(key)
+        label = self.label_id(labels)
+        for block, value in zip(
+            (blocks[0], blocks[1], *blocks[2]), (count, total, *counts), strict=True
+        ):
+            block.ids.append(label)
+            block.ts.append(t_ms)
+            block.starts.append(start_ms)
+            block.values.append(float(value))
+        self.points += len(counts) + 2
+
+    def _family_blocks(self, key: tuple[Any, ...]) -> tuple[Block, Block, list[Block]]:
+        family, les, cumulative, unit, role = key
+
+        def block(name: str, role: str, le: float | None) -> Block:
+            meta: Meta = (name, family, "histogram", role, "sum", le, unit, cumulative)
+            return self.blocks.setdefault(meta, Block())
+
+        buckets = [block(f"{family}_bucket", role, le) for le in les]
+        return block(f"{family}_count", "count", None), block(f"{family}_sum", "sum", None), buckets
 
     def observation(self, family: str, labels: Mapping[str, str], t_ms: int, value: float,
                     unit: str = "") -> None:  # fmt: skip
@@ -105,41 +201,83 @@ class Batch:
         self.histogram(family, labels, t_ms, 1, value, [(grid_upper(value), 1)], unit=unit,
                        grid=True)  # fmt: skip
 
-    def _add(
-        self, name: str, labels: Mapping[str, str], family: str, kind: str, role: str, agg: str,
-        le: float | None, unit: str, cumulative: bool, t_ms: int, start_ms: int, value: float,
-    ) -> None:  # fmt: skip
-        key = (name, canonical_labels(labels))
-        entry = self.entries.get(key)
-        if entry is None:
-            entry = self.entries[key] = {
-                "n": name, "l": key[1], "f": family, "k": kind, "r": role, "a": agg,
-                "le": None if le is None else (le if math.isfinite(le) else _INF_MARK),
-                "u": unit, "c": cumulative, "p": [],
-            }  # fmt: skip
-        entry["p"].append([int(t_ms), int(start_ms), float(value)])
-        self.points += 1
+    @property
+    def entries(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """Per series `{n, l, f, k, r, a, le, u, c, p: [[t, start, value]]}` (ShardCore.ingest)."""
+        names = list(self.labels)
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        for (name, family, kind, role, agg, le, unit, cumulative), block in self.blocks.items():
+            for i, label in enumerate(block.ids):
+                labels = names[label] if le is None else with_le(names[label], le)
+                entry = out.get((name, labels))
+                if entry is None:
+                    entry = out[(name, labels)] = {
+                        "n": name, "l": labels, "f": family, "k": kind, "r": role, "a": agg,
+                        "le": None if le is None else (le if math.isfinite(le) else _INF_MARK),
+                        "u": unit, "c": cumulative, "p": [],
+                    }  # fmt: skip
+                entry["p"].append([block.ts[i], block.starts[i], block.values[i]])
+        return out
 
-    def payloads(self, shards: int = SHARDS) -> dict[int, str]:
-        """Per shard, its entries as one JSON string of positional rows (`FIELDS` order, the
-        points flattened): fewer tokens to parse than objects with keys."""
-        split: dict[int, list[list[Any]]] = {}
-        for entry in self.entries.values():
-            row = [entry[key] for key in FIELDS[:-1]]
-            row.append([x for point in entry["p"] for x in point])
-            split.setdefault(shard_of(entry["f"], shards), []).append(row)
-        return {shard: json.dumps(part, separators=(",", ":")) for shard, part in split.items()}
+    def payloads(self, shards: int = SHARDS) -> dict[int, dict[str, Any]]:
+        """Per shard: `h`, a JSON header (the label sets, and per block its meta and length);
+        `d`, every block's columns as little-endian doubles (ids, times, starts, values).
+
+        Numbers cross as one bytes value: packing and unpacking them is a copy, where JSON
+        would print and parse every one of them."""
+        heads: dict[int, list[Any]] = {}
+        columns: dict[int, array[float]] = {}
+        for meta, block in self.blocks.items():
+            if not block.ids:
+                continue
+            shard = shard_of(meta[1], shards)
+            le = meta[5]
+            heads.setdefault(shard, []).append(
+                [*meta[:5], None if le is None else (le if math.isfinite(le) else _INF_MARK),
+                 *meta[6:], len(block.ids)]
+            )  # fmt: skip
+            data = columns.get(shard)
+            if data is None:
+                data = columns[shard] = array("d")
+            for column in _in_time_order(block):
+                data.extend(column)
+        names = list(self.labels)
+        out = {}
+        for shard, blocks in heads.items():
+            data = columns[shard]
+            if sys.byteorder != "little":
+                data.byteswap()
+            header = json.dumps({"labels": names, "blocks": blocks}, separators=(",", ":"))
+            out[shard] = {"h": header, "d": data.tobytes()}
+        return out
 
 
-FIELDS = ("n", "l", "f", "k", "r", "a", "le", "u", "c", "p")
+def _in_time_order(block: Block) -> tuple[list[Any], ...]:
+    """The block's columns, sorted by time when they are not (a cumulative series must see its
+    samples in order); exports send one sample per series, so this rarely sorts."""
+    columns = (block.ids, block.ts, block.starts, block.values)
+    ts = block.ts
+    if all(a <= b for a, b in pairwise(ts)):
+        return columns
+    order = sorted(range(len(ts)), key=ts.__getitem__)
+    return tuple([column[i] for i in order] for column in columns)
 
 
-def from_row(row: list[Any]) -> dict[str, Any]:
-    """An entry from a positional payload row."""
-    entry = dict(zip(FIELDS, row, strict=True))
-    flat = entry["p"]
-    entry["p"] = [flat[i : i + 3] for i in range(0, len(flat), 3)]
-    return entry
+FIELDS = ("n", "f", "k", "r", "a", "le", "u", "c", "count")
+_WITH_LE: dict[tuple[str, float], str] = {}
+
+
+def with_le(labels: str, le: float) -> str:
+    """Canonical labels plus `le` (cached: a family repeats the same few bounds)."""
+    found = _WITH_LE.get((labels, le))
+    if found is None:
+        merged = json.loads(labels)
+        merged["le"] = format_le(le)
+        found = canonical_labels(merged)
+        if len(_WITH_LE) >= 200_000:
+            _WITH_LE.clear()
+        _WITH_LE[(labels, le)] = found
+    return found
 
 
 GRID_RATIO: float = math.pow(2.0, 1 / 2**GRID_SCALE)

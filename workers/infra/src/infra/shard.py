@@ -14,13 +14,16 @@ are committed together by the runtime, so a batch is stored whole or not at all.
 from __future__ import annotations
 
 import json
+import math
+import sys
+from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from infra import codec, rollup
-from infra.samples import from_row
-from infra.series import Catalog, Series, SeriesLimitError, merge
+from infra.samples import FIELDS, with_le
+from infra.series import INF_MARK, Catalog, Series, SeriesLimitError, merge
 
 MINUTE_MS = 60_000
 MINUTE_RETENTION_DAYS = 7
@@ -31,6 +34,8 @@ MAX_SERIES = 50_000
 COMPACT_ROWS = 60_000  # head rows handled per compaction call; the rest wait for the next
 ROWS_PER_INSERT = 33  # 3 parameters a row, under the 100-parameter limit per statement
 IN_BATCH = 90
+FLUSH_LOGGED = 256  # payloads logged before the folded minutes are written to head
+FLUSH_PENDING = 100_000  # (series, minute) values held in memory before they are written
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -45,6 +50,8 @@ CREATE TABLE IF NOT EXISTS chunks (series INTEGER NOT NULL, hour INTEGER NOT NUL
 CREATE TABLE IF NOT EXISTS rollups (series INTEGER NOT NULL, day INTEGER NOT NULL,
   data BLOB NOT NULL, PRIMARY KEY (series, day)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, now_ms INTEGER NOT NULL,
+  header TEXT NOT NULL, data BLOB NOT NULL);
 """
 
 _UPSERT = {
@@ -75,45 +82,116 @@ class ShardCore:
         self.sql = sql
         sql.exec(SCHEMA)
         self.catalog = Catalog(sql, max_series)
+        # Folded but not yet in `head`: (series id, minute) -> value, and the series touched.
+        self.pending: dict[tuple[int, int], float] = {}
+        self.touched: dict[int, Series] = {}
+        self.logged = 0
+        self._by_block: dict[tuple[str, float | None], dict[str, Series]] = {}
+        self._replay()
 
     # --- writes -------------------------------------------------------------------------------
     def ingest(self, entries: Iterable[Mapping[str, Any]], now_ms: int) -> IngestResult:
-        """Store series entries `{n, l, f, k, r, a, le?, u?, c?, p: [[t_ms, start_ms, v]]}`."""
-        result = IngestResult()
-        oldest = now_ms - MINUTE_RETENTION_DAYS * 86_400_000
-        pending: dict[str, dict[tuple[int, int], float]] = {agg: {} for agg in ("sum", "last")}
-        pending.update(max={}, min={})
-        touched: list[Series] = []
-        self.catalog.created.clear()
+        """Store series entries `{n, l, f, k, r, a, le?, u?, c?, p: [[t_ms, start_ms, v]]}`
+        and write them through at once (no log: the same event writes the head)."""
+        fold = self._fold_start(now_ms)
         for entry in entries:
             points = entry.get("p") or []
             try:
                 series = self.catalog.get_or_create(entry, now_ms)
             except SeriesLimitError as error:
-                result.reject(len(points), str(error))
+                fold.result.reject(len(points), str(error))
                 continue
-            touched.append(series)
-            fold = pending[series.agg]
+            cumulative = bool(entry.get("c"))
             for t_ms, start_ms, value in points if len(points) < 2 else sorted(points):
-                if t_ms < oldest or t_ms > now_ms + FUTURE_TOLERANCE_MS:
-                    result.reject(1, "timestamp outside the 7-day window (or in the future)")
-                    continue
-                if entry.get("c"):
-                    known = series.raw is None and self.catalog.follows_stream(entry, start_ms)
-                    delta = series.increment(int(t_ms), int(start_ms or 0), float(value), known)
-                    if delta is None:
-                        result.reject(1, "cumulative sample older than the last one")
-                        continue
-                    value = delta
-                key = (series.id, int(t_ms) // MINUTE_MS)
-                fold[key] = merge(series.agg, fold.get(key), float(value))
-                if t_ms - series.last_ms >= MINUTE_MS:
-                    series.last_ms, series.dirty = int(t_ms), True
-                result.accepted += 1
-        for agg, rows in pending.items():
-            self._write_head(agg, rows)
-        self.catalog.save_dirty(touched)
+                fold.add(series, cumulative, int(t_ms), int(start_ms or 0), float(value))
+        self.flush()
+        return fold.result
+
+    def ingest_payload(self, header: str, data: bytes, now_ms: int) -> IngestResult:
+        """Store one `Batch.payloads` part: logged as received (durable when this event
+        commits), folded into the in-memory minute aggregates, written to `head` by `flush`.
+
+        Raises ValueError for a payload of the wrong shape, before anything is stored."""
+        blocks = decode_payload(header, data)
+        result = self._fold_blocks(blocks, now_ms)
+        self.sql.exec("INSERT INTO log (now_ms, header, data) VALUES (?, ?, ?)",
+                      now_ms, header, data)  # fmt: skip
+        self.logged += 1
+        if self.logged >= FLUSH_LOGGED or len(self.pending) >= FLUSH_PENDING:
+            self.flush()
         return result
+
+    def _fold_start(self, now_ms: int) -> Fold:
+        self.catalog.created.clear()
+        return Fold(self, now_ms)
+
+    def _fold_blocks(
+        self, payload: Payload, now_ms: int, replay: Replay | None = None
+    ) -> IngestResult:
+        labels, blocks = payload
+        fold = self._fold_start(now_ms)
+        for meta, ids, ts, starts, values in blocks:
+            members = self._members(meta, [labels[int(i)] for i in ids], now_ms, fold.result)
+            if replay is not None:
+                for series in members:
+                    if series is not None:
+                        replay.created(series, self.catalog.created)
+            fold.add_block(members, bool(meta["c"]), ts, starts, values)
+        return fold.result
+
+    def _members(
+        self, meta: Mapping[str, Any], label_sets: list[str], now_ms: int, result: IngestResult
+    ) -> list[Series | None]:
+        """The series of a block's points (None where the series limit refused one). A block's
+        label sets carry no `le`: found per (name, le) and label set, `le` added once."""
+        le = meta["le"]
+        if le is not None:
+            le = math.inf if le >= INF_MARK else le
+        known = self._by_block.get((meta["n"], le))
+        if known is None:
+            known = self._by_block[(meta["n"], le)] = {}
+        members: list[Series | None] = []
+        for label_set in label_sets:
+            series = known.get(label_set)
+            if series is None:
+                full = label_set if le is None else with_le(label_set, le)
+                try:
+                    series = self.catalog.get_or_create({**meta, "l": full}, now_ms)
+                except SeriesLimitError as error:
+                    result.reject(1, str(error))
+                else:
+                    known[label_set] = series
+            members.append(series)
+        return members
+
+    def flush(self) -> None:
+        """Write the folded minutes to `head` and counter state to `series`, and empty the log
+        they came from (one event: all of it or none)."""
+        if self.pending:
+            by_agg: dict[str, dict[tuple[int, int], float]] = {}
+            aggs = {s.id: s.agg for s in self.touched.values()}
+            for key, value in self.pending.items():
+                by_agg.setdefault(aggs.get(key[0], "last"), {})[key] = value
+            for agg, rows in by_agg.items():
+                self._write_head(agg, rows)
+        self.catalog.save_dirty(self.touched.values())
+        if self.logged:
+            self.sql.exec("DELETE FROM log")
+            self._set_meta("flushed_id", str(max(self.catalog.by_id, default=0)))
+        self.pending, self.touched, self.logged = {}, {}, 0
+
+    def _replay(self) -> None:
+        """Fold what was logged but not flushed before the object last stopped, then flush."""
+        rows = self.sql.exec("SELECT now_ms, header, data FROM log ORDER BY seq").toArray()
+        if not rows:
+            return
+        # Series created after the last flush were new in the batch that first named them.
+        fresh = Replay(int(self._meta("flushed_id") or 0))
+        for row in rows:
+            blocks = decode_payload(str(row["header"]), bytes(row["data"]))
+            self._fold_blocks(blocks, int(row["now_ms"]), fresh)
+        self.logged = len(rows)
+        self.flush()
 
     def _write_head(self, agg: str, rows: Mapping[tuple[int, int], float]) -> None:
         items = [(sid, minute, value) for (sid, minute), value in rows.items()]
@@ -131,6 +209,7 @@ class ShardCore:
     # --- compaction and retention -------------------------------------------------------------
     def compact(self, now_ms: int) -> int:
         """Encode complete hours of head into chunks and rollups; returns chunks written."""
+        self.flush()
         cutoff_hour = (now_ms - COMPACT_GRACE_MS) // 3_600_000
         rows = self.sql.exec(
             "SELECT series, minute, value FROM head WHERE minute < ? "
@@ -184,6 +263,7 @@ class ShardCore:
 
     def expire(self, now_ms: int) -> dict[str, int]:
         """Drop minute data past 7 days, rollups past 90, and series with nothing left."""
+        self.flush()
         minute_floor = (now_ms // 3_600_000) - MINUTE_RETENTION_DAYS * 24
         day_floor = now_ms // 86_400_000 - ROLLUP_RETENTION_DAYS
         chunks = self.sql.exec("DELETE FROM chunks WHERE hour < ?", minute_floor).rowsWritten
@@ -192,11 +272,14 @@ class ShardCore:
         stale_ms = now_ms - ROLLUP_RETENTION_DAYS * 86_400_000
         gone = [s.id for s in self.catalog.by_id.values() if s.last_ms < stale_ms]
         self.catalog.forget(gone)
+        if gone:
+            self._by_block.clear()
         return {"chunks": int(chunks), "rollups": int(rollups), "series": len(gone)}
 
     # --- reads --------------------------------------------------------------------------------
     def minutes(self, series: list[Series], first: int, last: int) -> dict[int, dict[int, float]]:
         """Per series id, minute -> value over epoch minutes [first, last]."""
+        self.flush()
         out: dict[int, dict[int, float]] = {s.id: {} for s in series}
         aggs = {s.id: s.agg for s in series}
         for ids in _batches([s.id for s in series]):
@@ -224,6 +307,7 @@ class ShardCore:
         self, series: list[Series], first: int, last: int
     ) -> dict[int, dict[int, rollup.Stats]]:
         """Per series id, epoch hour -> (count, sum, min, max) over hours [first, last]."""
+        self.flush()
         out: dict[int, dict[int, rollup.Stats]] = {s.id: {} for s in series}
         compacted = int(self._meta("compacted_hour") or 0)
         for ids in _batches([s.id for s in series]):
@@ -244,6 +328,7 @@ class ShardCore:
         return out
 
     def size(self) -> dict[str, int]:
+        self.flush()
         counts = {
             table: int(self.sql.exec(f"SELECT count(*) AS n FROM {table}").one()["n"])  # noqa: S608
             for table in ("head", "chunks", "rollups")
@@ -261,15 +346,129 @@ class ShardCore:
         self.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value)
 
 
-def decode_payload(payload: str) -> list[dict[str, Any]]:
-    """Series entries from a `Batch.payloads` string (positional rows)."""
-    rows = json.loads(payload)
-    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-        raise ValueError("payload must be a JSON list of series rows")
+Payload = tuple[
+    list[str], list[tuple[dict[str, Any], list[float], list[float], list[float], list[float]]]
+]
+
+
+def decode_payload(header: str, data: bytes) -> Payload:
+    """The label sets and blocks of a `Batch.payloads` part: per block its meta (`FIELDS`) and
+    its columns (label ids, times, starts, values)."""
     try:
-        return [from_row(row) for row in rows]
-    except (TypeError, ValueError):
-        raise ValueError("a series row has the wrong shape") from None
+        head = json.loads(header)
+        labels, rows = head["labels"], head["blocks"]
+        if not all(isinstance(x, str) for x in labels):
+            raise TypeError
+        metas = [dict(zip(FIELDS, row, strict=True)) for row in rows]
+        sizes = [int(meta["count"]) for meta in metas]
+    except (ValueError, TypeError, KeyError):
+        raise ValueError("payload header must name label sets and blocks of series") from None
+    if len(data) != 32 * sum(sizes) or min(sizes, default=1) < 1:
+        raise ValueError("payload data does not match its header")
+    numbers = array("d")
+    numbers.frombytes(data)
+    if sys.byteorder != "little":
+        numbers.byteswap()
+    values, blocks, at = numbers.tolist(), [], 0
+    for meta, n in zip(metas, sizes, strict=True):
+        ids = values[at : at + n]
+        if any(not 0 <= i < len(labels) for i in ids) or not isinstance(meta["n"], str):
+            raise ValueError("a payload block names an unknown label set")
+        blocks.append((meta, ids, values[at + n : at + 2 * n], values[at + 2 * n : at + 3 * n],
+                       values[at + 3 * n : at + 4 * n]))  # fmt: skip
+        at += 4 * n
+    return labels, blocks
+
+
+@dataclass
+class Replay:
+    """Replaying the log: which series were created by the batch being replayed."""
+
+    flushed_id: int
+    seen: set[int] = field(default_factory=set)
+
+    def created(self, series: Series, created: set[int]) -> None:
+        if series.id > self.flushed_id and series.id not in self.seen:
+            self.seen.add(series.id)
+            created.add(series.id)
+
+
+class Fold:
+    """Samples folded into the shard's pending minutes (per series and minute, by its agg)."""
+
+    __slots__ = ("catalog", "newest", "oldest", "pending", "result", "touched")
+
+    def add_block(
+        self, members: list[Series | None], cumulative: bool, ts: list[float],
+        starts: list[float], values: list[float],
+    ) -> None:  # fmt: skip
+        """`add` for a block's columns, with the common case of a counter inlined (a sample
+        after the last one, no reset): most samples of an export take this path."""
+        pending, touched, oldest, newest = self.pending, self.touched, self.oldest, self.newest
+        accepted = 0
+        for series, t_ms, start_ms, value in zip(
+            members, map(int, ts), map(int, starts), values, strict=True
+        ):
+            if series is None:
+                continue
+            if cumulative:
+                raw, raw_start = series.raw, series.raw_start
+                if (raw is None or t_ms <= (series.raw_ms or 0) or t_ms < oldest
+                        or t_ms > newest or value < raw
+                        or (start_ms and raw_start and start_ms != raw_start)):  # fmt: skip
+                    self.add(series, cumulative, t_ms, start_ms, value)
+                    continue
+                series.raw, series.raw_start, series.raw_ms = value, start_ms or None, t_ms
+                series.dirty = True
+                value -= raw
+            elif t_ms < oldest or t_ms > newest:
+                self.add(series, cumulative, t_ms, start_ms, value)
+                continue
+            key = (series.id, t_ms // MINUTE_MS)
+            old = pending.get(key)
+            if old is None:
+                pending[key] = value
+            elif series.agg == "sum":
+                pending[key] = old + value
+            else:
+                pending[key] = merge(series.agg, old, value)
+            if t_ms - series.last_ms >= MINUTE_MS:
+                series.last_ms, series.dirty = t_ms, True
+            touched[series.id] = series
+            accepted += 1
+        self.result.accepted += accepted
+
+    def __init__(self, core: ShardCore, now_ms: int) -> None:
+        self.result = IngestResult()
+        self.oldest = now_ms - MINUTE_RETENTION_DAYS * 86_400_000
+        self.newest = now_ms + FUTURE_TOLERANCE_MS
+        self.pending, self.touched, self.catalog = core.pending, core.touched, core.catalog
+
+    def add(self, series: Series, cumulative: bool, t_ms: int, start_ms: int, value: float) -> None:
+        if t_ms < self.oldest or t_ms > self.newest:
+            self.result.reject(1, "timestamp outside the 7-day window (or in the future)")
+            return
+        if cumulative:
+            known = series.raw is None and self.catalog.follows_stream(
+                {"r": series.role, "l": series.labels, "f": series.family}, start_ms
+            )
+            delta = series.increment(t_ms, start_ms, value, known)
+            if delta is None:
+                self.result.reject(1, "cumulative sample older than the last one")
+                return
+            value = delta
+        key = (series.id, t_ms // MINUTE_MS)
+        old = self.pending.get(key)
+        if old is None:
+            self.pending[key] = value
+        elif series.agg == "sum":
+            self.pending[key] = old + value
+        else:
+            self.pending[key] = merge(series.agg, old, value)
+        if t_ms - series.last_ms >= MINUTE_MS:
+            series.last_ms, series.dirty = t_ms, True
+        self.touched[series.id] = series
+        self.result.accepted += 1
 
 
 def _batches(ids: list[int]) -> Iterable[list[int]]:

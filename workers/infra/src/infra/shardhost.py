@@ -12,7 +12,7 @@ from typing import Any
 from infra import reader
 from infra.anomalies import Watch
 from infra.query import QueryError
-from infra.shard import ShardCore, decode_payload
+from infra.shard import ShardCore
 
 COMPACT_EVERY_MS = 60_000
 
@@ -24,12 +24,15 @@ class ShardHost:
         self._compacted_at = 0
         self._expired_hour = -1
 
-    def ingest(self, payload: str, now_ms: int) -> dict[str, Any]:
+    def ingest(self, payload: Mapping[str, Any], now_ms: int) -> dict[str, Any]:
+        """A `Batch.payloads` part: `{"h": header, "d": packed numbers}`."""
+        header, data = payload.get("h"), payload.get("d")
+        if not isinstance(header, str) or not isinstance(data, bytes):
+            return {"accepted": 0, "rejected": 0, "errors": ["payload needs h (str), d (bytes)"]}
         try:
-            entries = decode_payload(payload)
+            result = self.core.ingest_payload(header, data, now_ms).as_dict()
         except ValueError as error:
             return {"accepted": 0, "rejected": 0, "errors": [str(error)]}
-        result = self.core.ingest(entries, now_ms).as_dict()
         self.maintain_if_due(now_ms)
         return result
 
