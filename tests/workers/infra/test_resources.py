@@ -9,10 +9,19 @@ from typing import Any
 import httpx
 import pytest
 
+from infra import colos
 from localedge.clock import ManualClock
 from localedge.gateway import Gateway
 from localedge.stack import Stack, StackOptions
-from tests.workers.infra.helpers import HOUR, READ, ROOT, T0, TOKENS, fresh_telemetry
+from tests.workers.infra.helpers import (
+    HOUR,
+    INGEST,
+    READ,
+    ROOT,
+    T0,
+    TOKENS,
+    fresh_telemetry,
+)  # fmt: skip
 
 DAY = 24 * HOUR
 
@@ -91,7 +100,9 @@ async def test_colos_come_from_the_workers_own_invocations(
     await http.get("/logs/nope", headers={"cf-ray": "a4-AMS"})
     await stack.drain()
     found = (await http.get("/infra/colos", params={"since": "10m"}, headers=READ)).json()
-    assert found["sources"] == {"telemetry": True, "cloudflare": False, "spans": False}
+    # The APM Worker answers colo_stats (no spans yet): its view is there, and empty.
+    assert found["sources"] == {"telemetry": True, "cloudflare": False, "spans": True}
+    assert not any(row["spans"] for row in found["colos"])
     telemetry = {row["colo"]: row["telemetry"] for row in found["colos"] if row["telemetry"]}
     assert telemetry["LHR"]["requests"] == 2 and telemetry["LHR"]["error_rate"] == 0.0
     assert telemetry["AMS"] == {"requests": 2, "errors": 0, "error_rate": 0.0,
@@ -122,3 +133,58 @@ async def test_rate_limiting_and_sources_report_what_the_security_worker_says(
 async def test_summaries_need_a_read_token(http: httpx.AsyncClient) -> None:
     for path in ("/infra/capacity", "/infra/colos", "/infra/ratelimits", "/infra/sources"):
         assert (await http.get(path)).status_code == 401, path
+
+
+def server_spans(now_s: float, colo: str, durations_ms: list[float], errors: int) -> dict[str, Any]:
+    """OTLP/JSON server spans from a Worker at `colo` (named by `cloudflare.colo`)."""
+    start_ns = int(now_s * 1e9) - 60 * 10**9
+    trace_base = int.from_bytes(colo.encode(), "big") << 16  # distinct per colo, repeatable
+    spans = [
+        {"traceId": f"{trace_base + i:032x}", "spanId": f"{i + 1:016x}",
+         "name": "GET /pitches", "kind": 2, "startTimeUnixNano": str(start_ns),
+         "endTimeUnixNano": str(start_ns + int(ms * 1e6)),
+         "attributes": [{"key": "cloudflare.colo", "value": {"stringValue": colo}}],
+         "status": {"code": 2} if i < errors else {}}
+        for i, ms in enumerate(durations_ms)
+    ]  # fmt: skip
+    resource = {"attributes": [{"key": "service.name", "value": {"stringValue": "api"}}]}
+    return {"resourceSpans": [{"resource": resource, "scopeSpans": [{"spans": spans}]}]}
+
+
+@pytest.mark.anyio
+async def test_colos_show_the_apm_workers_spans_per_edge_location(
+    stack: Stack, http: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    for colo, durations, errors in (("LHR", [10.0, 20.0, 30.0, 40.0], 1), ("SJC", [5.0], 0)):
+        body = server_spans(clock.now(), colo, durations, errors)
+        reply = await http.post("/v1/traces", json=body, headers=INGEST)
+        assert reply.status_code == 200, reply.text
+    await stack.drain()
+    found = (await http.get("/infra/colos", params={"since": "10m"}, headers=READ)).json()
+    assert found["sources"]["spans"] is True and "spans_error" not in found["sources"]
+    spans = {row["colo"]: row["spans"] for row in found["colos"] if row["spans"]}
+    assert spans["LHR"] == {"requests": 4, "errors": 1, "error_rate": 0.25,
+                            "p95_ms": pytest.approx(40.0, rel=0.02)}  # fmt: skip
+    assert spans["SJC"]["requests"] == 1 and spans["SJC"]["errors"] == 0
+    assert [row["colo"] for row in found["colos"]][:2] == ["LHR", "SJC"]  # busiest first
+
+
+class FailingApm:
+    async def colo_stats(self, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+        raise RuntimeError("The RPC receiver does not implement the method")
+
+
+class Env:
+    def __init__(self, apm: Any = None) -> None:
+        if apm is not None:
+            self.APM = apm
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("env", "reason"),
+    [(Env(), "no APM service binding"), (Env(FailingApm()), "failed: RuntimeError: The RPC")],
+)
+async def test_a_failing_apm_worker_leaves_its_view_out_and_says_why(env: Any, reason: str) -> None:
+    rows, error = await colos._spans(env, T0 - HOUR, T0)
+    assert rows is None and error is not None and reason in error

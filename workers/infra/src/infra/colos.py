@@ -4,7 +4,8 @@ Three views, kept apart because they measure different things: the Workers' own 
 (binding telemetry: wall time per request, colo from the `CF-Ray` header), Cloudflare's
 analytics (every Worker of the account, when polled; quantiles cannot be merged, so the worst
 5-minute p99 is shown), and the APM Worker's spans when it answers `colo_stats(start_ms,
-end_ms)` with `[{colo, requests, errors, p95_ms}]` (optional: older APM Workers do not).
+end_ms)` with `[{colo, requests, errors, p95_ms}]` (optional: when it cannot, the report says
+why in `sources.spans_error` and the other views are still answered).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ async def report(env: Any, start_ms: int, now_ms: int) -> dict[str, Any]:
         result = await store.query(env, spec, now_ms)
         return [] if "error" in result else list(result["series"])
 
-    (calls, p50, p95, cf_calls, cf_errors, cf_p99), spans = await asyncio.gather(
+    (calls, p50, p95, cf_calls, cf_errors, cf_p99), (spans, spans_error) = await asyncio.gather(
         asyncio.gather(
             one("worker_invocations_total", "sum", ["colo", "status"]),
             one("worker_invocation_duration_seconds", "p50", ["colo"]),
@@ -67,6 +68,7 @@ async def report(env: Any, start_ms: int, now_ms: int) -> dict[str, Any]:
             "telemetry": bool(calls),
             "cloudflare": bool(cf_calls),
             "spans": spans is not None,
+            **({"spans_error": spans_error} if spans_error else {}),
         },
         "colos": listed,
     }
@@ -108,14 +110,21 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 3)
 
 
-async def _spans(env: Any, start_ms: int, now_ms: int) -> list[Mapping[str, Any]] | None:
+async def _spans(
+    env: Any, start_ms: int, now_ms: int
+) -> tuple[list[Mapping[str, Any]] | None, str | None]:
+    """The APM Worker's rows, or None and why not: this view is optional, so a missing binding,
+    a failing or slow APM Worker, or an answer of the wrong shape leaves it out, named in
+    `sources.spans_error`, and the other views are still answered."""
     binding = getattr(env, APM, None)
     if binding is None:
-        return None
+        return None, "no APM service binding is configured"
     try:
         found = await asyncio.wait_for(binding.colo_stats(start_ms, now_ms), TIMEOUT_S)
-    except Exception:
-        return None  # an APM Worker without colo_stats: the view is simply absent
-    return (
-        [item for item in found if isinstance(item, Mapping)] if isinstance(found, list) else None
-    )
+    except TimeoutError:
+        return None, f"the APM Worker's colo_stats did not answer within {TIMEOUT_S:g} s"
+    except Exception as error:  # any failure of the other Worker degrades this view only
+        return None, f"the APM Worker's colo_stats failed: {type(error).__name__}: {error}"[:300]
+    if not isinstance(found, list):
+        return None, "the APM Worker's colo_stats answered something other than a list"
+    return [item for item in found if isinstance(item, Mapping)], None
