@@ -190,3 +190,13 @@ async def test_events_blocks_and_rules_survive_a_restart(tmp_path: Path) -> None
                 assert [e["type"] for e in events] == ["path_traversal"]
                 assert await action(http, "203.0.113.99") == "block"
         await stack.close()
+
+
+async def test_a_block_another_isolate_wrote_is_read_within_seconds(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    assert await action(http, "203.0.113.60") == "allow"  # this isolate read "no block"
+    entry = '{"id": "b-x", "reason": "elsewhere", "source": "manual", "expires_ms": null}'
+    await stack.worker("obs-security").env.CONFIG.put("security:block:203.0.113.60", entry)
+    await stack.advance(6)  # past the isolate's 5 s copy, as KV itself lags between locations
+    assert await action(http, "203.0.113.60") == "block"

@@ -21,6 +21,8 @@ from security.respond.prefixes import PrefixSet
 POLICY_TTL_S = 10.0
 LISTS_TTL_S = 10.0
 INTEL_TTL_S = 60.0
+BLOCKS_TTL_S = 5.0
+MAX_CACHED_BLOCKS = 50_000
 LISTS_KEY = "security:lists"
 INTEL_KEY = "security:intel"
 BLOCK_PREFIX = "security:block:"
@@ -51,6 +53,7 @@ class _Cached:
     policy: tuple[float, policies.Policy, Detector] | None = None
     lists: tuple[float, Lists] | None = None
     intel: tuple[float, PrefixSet, dict[str, Any]] | None = None
+    blocks: dict[str, tuple[float, dict[str, Any] | None]] = field(default_factory=dict)
 
 
 _by_kv: dict[int, _Cached] = {}
@@ -155,13 +158,28 @@ async def publish_intel(env: Any, compiled: PrefixSet, summary: list[dict[str, A
 
 
 async def ip_block(env: Any, ip: str, now_ms: int) -> dict[str, Any] | None:
-    """An exact-address block (automated or manual) still in force, from KV."""
-    raw = await env.CONFIG.get(BLOCK_PREFIX + ip)
-    if not raw:
+    """An exact-address block (automated or manual) still in force, from KV.
+
+    Read once per BLOCKS_TTL_S per address and isolate: KV is itself eventually consistent
+    (a write reaches other locations within about a minute), and blocks written through this
+    isolate update its copy at once (`project_block`)."""
+    slot = _slot(env)
+    cached = slot.blocks.get(ip)
+    if cached is None or host.now() - cached[0] > BLOCKS_TTL_S:
+        raw = await env.CONFIG.get(BLOCK_PREFIX + ip)
+        cached = (host.now(), json.loads(raw) if raw else None)
+        _remember_block(slot, ip, cached)
+    entry = cached[1]
+    if entry is None:
         return None
-    entry: dict[str, Any] = json.loads(raw)
     expires = entry.get("expires_ms")
     return entry if expires is None or expires > now_ms else None
+
+
+def _remember_block(slot: _Cached, ip: str, cached: tuple[float, dict[str, Any] | None]) -> None:
+    if len(slot.blocks) >= MAX_CACHED_BLOCKS and ip not in slot.blocks:
+        slot.blocks.clear()
+    slot.blocks[ip] = cached
 
 
 async def project_block(env: Any, block: dict[str, Any], now_ms: int) -> None:
@@ -169,10 +187,14 @@ async def project_block(env: Any, block: dict[str, Any], now_ms: int) -> None:
     if block["kind"] != "block" or "/" in block["target"]:
         return
     key = BLOCK_PREFIX + block["target"]
+    slot = _slot(env)
     if not block["active"]:
         await env.CONFIG.delete(key)
+        _remember_block(slot, block["target"], (host.now(), None))
         return
-    value = json.dumps({k: block[k] for k in ("id", "reason", "source", "expires_ms", "incident")})
+    entry = {k: block[k] for k in ("id", "reason", "source", "expires_ms", "incident")}
+    _remember_block(slot, block["target"], (host.now(), entry))
+    value = json.dumps(entry)
     expires = block.get("expires_ms")
     if expires is None:
         await env.CONFIG.put(key, value)
