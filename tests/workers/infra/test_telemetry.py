@@ -100,3 +100,18 @@ async def test_calls_on_another_worker_reach_the_store_through_its_infra_binding
     assert calls["series"][0]["points"][-1][1] == 3.0
     wall = await chart(http, "worker_invocation_duration_seconds", labels="worker=logs", fn="mean")
     assert wall["series"][0]["points"][-1][1] == pytest.approx(0.8 / 3)
+
+
+@pytest.mark.anyio
+async def test_the_cron_jobs_binding_calls_are_timed_like_a_requests(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    stack.worker("obs-infra").app.state.binding_telemetry.interval = 0
+    await stack.trigger_cron("*/5 * * * *", worker="obs-infra")
+    await stack.drain()
+    calls = await chart(http, "binding_operations_total", labels="worker=infra,class=do", by="op")
+    counted = {s["labels"]["op"]: s["points"][-1][1] for s in calls["series"]}
+    # Every shard is measured, maintained and watched: four calls of each.
+    assert {op: counted.get(op) for op in ("stats", "maintain", "detect")} == {
+        "stats": 4.0, "maintain": 4.0, "detect": 4.0,
+    }  # fmt: skip

@@ -1,7 +1,7 @@
 """Cloudflare entry point of the infra Worker: the only module that imports `workers`."""
 
-from infra import snapshot, telemetry
-from infra.app import app, schedule
+from infra import telemetry
+from infra.app import app, run_scheduled, take_snapshot
 from infra.shardhost import ShardHost
 from obs_schema import host
 from workers import DurableObject, WorkerEntrypoint, asgi, wait_until
@@ -14,11 +14,11 @@ class Default(WorkerEntrypoint):
         return await asgi.fetch(app, request, self.env)
 
     async def scheduled(self, controller, env, ctx):
-        await schedule.run(controller.cron, self.env, controller.scheduledTime)
+        await run_scheduled(controller.cron, self.env, controller.scheduledTime)
 
     async def snapshot(self):
         """InfraSnapshot (obs_schema.snapshots): active anomalies, capacity warnings, KV p95."""
-        return dict(await snapshot.snapshot(self.env, host.now_ms()))
+        return await take_snapshot(self.env)
 
     async def record_telemetry(self, batch):
         """Binding telemetry from the other Workers (obs_schema.telemetry ships it here)."""
