@@ -47,8 +47,8 @@ class LogShard(DurableObject):
     async def search(self, spec):
         return self.core.search(spec)
 
-    async def trace(self, trace_id, limit):
-        return self.core.trace(trace_id, limit)
+    async def trace(self, trace_id, limit, slot=None):
+        return self.core.trace(trace_id, limit, slot)
 
     async def stats(self, since_ms, until_ms):
         return self.core.stats(since_ms, until_ms)

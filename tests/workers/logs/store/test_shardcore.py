@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from localedge.storage import DurableObjectStorage
-from logs.rows import shard_batch
+from logs.rows import shard_batch, to_json
 from logs.store.schema import ID_SCALE
 from logs.store.searchsql import search_sql
-from logs.store.shardcore import ShardCore
+from logs.store.shardcore import ShardCore, documents
 
 T = 1_795_773_600_000
 TRACE = "5b8efff798038103d269b633813fc60c"
@@ -163,3 +163,22 @@ def test_full_text_pages_walk_the_index_newest_first_without_sorting(
         r["detail"] for r in storage.sql.exec("EXPLAIN QUERY PLAN " + query, *params).toArray()
     )
     assert "VIRTUAL TABLE INDEX" in plan and "TEMP B-TREE" not in plan
+
+
+def test_documents_are_the_records_the_api_answers(storage: DurableObjectStorage) -> None:
+    shard = ShardCore(storage.sql)
+    rows = [
+        row(T, 0, "api", "plain"),
+        row(T + 999, 7, "bïlling", 'quote " back\\slash\nnew line\ttab \u2028 \U0001f600', TRACE),
+        row(T + 1000, 4, "web", "attrs", None, {"a": [1, 2.5, None, True], "é": {"b": "c"}}),
+        row(T + 3599_999, 5, "later", "the last ms of the hour"),
+        row(86400_000 * 365, 2, "early", "1971"),
+    ]
+    shard.insert(shard_batch(rows))
+    expected = [to_json(stored, 3) for stored in _rows(shard.search(spec(hi=2**63 - 1)))]
+    found = documents(shard.search(spec(hi=2**63 - 1, slot=3)))
+    assert [json.loads(doc) for _, doc in found] == expected
+    assert [row_id for row_id, _ in found] == [int(record["id"][:16], 16) for record in expected]
+    traced = documents(shard.trace(TRACE, 10, 3))
+    assert [json.loads(doc) for _, doc in traced] == [r for r in expected if r["trace_id"]]
+    assert documents(shard.search(spec(trace_id="0" * 31 + "1", slot=3))) == []

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from logs import archivesearch, redaction, statistics
 from logs.ingestion import store_for
@@ -54,21 +55,24 @@ async def get_query(
     limit: str | None = LIMIT,
     cursor: str | None = CURSOR,
     archive: str | None = ARCHIVE,
-) -> JSONResponse:
+) -> Response:
     env = request.scope["env"]
     settings = settings_for(env)
     search = await _request(request, settings)
     store = store_for(env, settings)
     match = to_fts(search.tree) if search.tree is not None else None
-    page, more = await store.search(search, match)
     request.app.state.telemetry.searched("archive" if search.archive else "query")
-    if search.archive:
-        slots = set(store.slots_for(search.services)) if search.services else None
-        archived, more_archived = await _guard(archivesearch.search(env.ARCHIVE, search, slots))
-        merged = {record["id"]: record for record in archived + page}
-        ordered = sorted(merged.values(), key=lambda record: record["id"], reverse=True)
-        more = more or more_archived or len(ordered) > search.limit
-        page = ordered[: search.limit]
+    if not search.archive:
+        found = await store.page(search, match)
+        cursor = encode_cursor(found.last_id) if found.more and found.last_id else None
+        return _spliced({}, "logs", found.documents, {"next_cursor": cursor})
+    page, more = await store.search(search, match)
+    slots = set(store.slots_for(search.services)) if search.services else None
+    archived, more_archived = await _guard(archivesearch.search(env.ARCHIVE, search, slots))
+    merged = {record["id"]: record for record in archived + page}
+    ordered = sorted(merged.values(), key=lambda record: record["id"], reverse=True)
+    more = more or more_archived or len(ordered) > search.limit
+    page = ordered[: search.limit]
     next_cursor = encode_cursor(page[-1]["id"]) if more and page else None
     return JSONResponse({"logs": page, "next_cursor": next_cursor})
 
@@ -80,7 +84,7 @@ async def get_query(
 )
 async def get_trace(
     request: Request, trace_id: str, since: str | None = SINCE, until: str | None = UNTIL
-) -> JSONResponse:
+) -> Response:
     env = request.scope["env"]
     settings = settings_for(env)
     params = [("trace_id", trace_id)] + [
@@ -92,7 +96,7 @@ async def get_trace(
     logs = await store_for(env, settings).trace(
         search.trace_id, search.start_ms, search.end_ms, statistics.MAX_TRACE_LOGS
     )
-    return JSONResponse({"trace_id": search.trace_id, "logs": logs})
+    return _spliced({"trace_id": search.trace_id}, "logs", logs, {})
 
 
 @router.get(
@@ -144,6 +148,18 @@ async def get_tail(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+def _spliced(
+    head: dict[str, Any], name: str, documents: list[str], tail: dict[str, Any]
+) -> Response:
+    """A JSON object answer `{**head, name: [documents...], **tail}` whose list is spliced
+    from JSON texts the shards wrote (each one a complete JSON object)."""
+    parts = [json.dumps(head, ensure_ascii=False)[:-1]]
+    parts.append(f'{"," if head else ""}"{name}":[')
+    parts.append(",".join(documents))
+    parts.append("]" + ("," if tail else "") + json.dumps(tail, ensure_ascii=False)[1:])
+    return Response("".join(parts), media_type="application/json")
 
 
 async def _request(

@@ -11,13 +11,21 @@ import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from logs import rows as rowsmod
 from logs.rows import SERVICE, TS
 from logs.search.request import SearchRequest
-from logs.store import catalog
+from logs.store import catalog, shardcore
 from logs.store.placement import Placement
+
+
+@dataclass
+class Page:
+    documents: list[str]  # JSON objects, newest first
+    last_id: str | None  # record id of the last one
+    more: bool  # whether more records match past the last one
 
 
 class LogStore:
@@ -62,7 +70,24 @@ class LogStore:
 
     async def search(self, request: SearchRequest, match: str | None) -> tuple[list[Any], bool]:
         """Up to `request.limit` records, newest first, and whether more remain."""
-        found: list[tuple[int, int, list[Any]]] = []
+        found = await self._found(request, match, documents=False)
+        page = [rowsmod.to_json(row, slot) for _, slot, row in found[: request.limit]]
+        return page, len(found) > request.limit
+
+    async def page(self, request: SearchRequest, match: str | None) -> Page:
+        """The same records as `search`, as the JSON texts the shards wrote: an answer is
+        spliced from them, never decoded and encoded again."""
+        found = await self._found(request, match, documents=True)
+        top = found[: request.limit]
+        last = rowsmod.record_id(top[-1][0], top[-1][1]) if top else None
+        return Page([doc for _, _, doc in top], last, len(found) > request.limit)
+
+    async def _found(
+        self, request: SearchRequest, match: str | None, *, documents: bool
+    ) -> list[tuple[int, int, Any]]:
+        """(row id, slot, row or document) of the matches, newest first: more than
+        `request.limit` when more remain."""
+        found: list[tuple[int, int, Any]] = []
         wanted = set(self.slots_for(request.services))
         by_bucket: dict[int, list[int]] = defaultdict(list)
         for bucket, slot in await self.shards(request.start_ms, request.end_ms):
@@ -76,33 +101,35 @@ class LogStore:
             specs = [
                 (slot, spec)
                 for slot in by_bucket[bucket]
-                if (spec := _spec(request, match, lo, hi, slot, before)) is not None
+                if (spec := _spec(request, match, lo, hi, slot, before, documents)) is not None
             ]
             replies = await asyncio.gather(
                 *(self.stub(bucket, slot).search(spec) for slot, spec in specs)
             )
             for (slot, _), reply in zip(specs, replies, strict=True):
-                found += [(row[0], slot, row) for row in json.loads(reply)]
+                if documents:
+                    found += [(row_id, slot, doc) for row_id, doc in shardcore.documents(reply)]
+                else:
+                    found += [(row[0], slot, row) for row in json.loads(reply)]
             if len(found) > request.limit:
                 break
         found.sort(key=lambda item: (item[0], item[1]), reverse=True)
-        page = [rowsmod.to_json(row, slot) for _, slot, row in found[: request.limit]]
-        return page, len(found) > request.limit
+        return found
 
-    async def trace(self, trace_id: str, start_ms: int, end_ms: int, limit: int) -> list[Any]:
-        """Every record of a trace in the window, oldest first."""
+    async def trace(self, trace_id: str, start_ms: int, end_ms: int, limit: int) -> list[str]:
+        """Every record of a trace in the window, oldest first, as JSON texts (see `page`)."""
         calls = [
-            (slot, self.stub(bucket, slot).trace(trace_id, limit))
+            (slot, self.stub(bucket, slot).trace(trace_id, limit, slot))
             for bucket, slot in await self.shards(start_ms, end_ms)
         ]
         replies = await asyncio.gather(*(call for _, call in calls))
         found = [
-            (row[0], slot, row)
+            (row_id, slot, doc)
             for (slot, _), reply in zip(calls, replies, strict=True)
-            for row in json.loads(reply)
+            for row_id, doc in shardcore.documents(reply)
         ]
         found.sort(key=lambda item: (item[0], item[1]))
-        return [rowsmod.to_json(row, slot) for _, slot, row in found[:limit]]
+        return [doc for _, _, doc in found[:limit]]
 
     async def stats(self, start_ms: int, end_ms: int) -> list[list[Any]]:
         """Per-minute counts `[minute, level, service, count]` from every shard of the window."""
@@ -120,6 +147,7 @@ def _spec(
     hi: int,
     slot: int,
     before: tuple[int, int] | None,
+    documents: bool,
 ) -> dict[str, Any] | None:
     if before is not None:
         # Past the cursor: smaller row id, or the same row id in a lower slot.
@@ -135,4 +163,5 @@ def _spec(
         "trace_id": request.trace_id,
         "attrs": [[key, values] for key, values in request.attrs],
         "limit": request.limit + 1,
+        "slot": slot if documents else None,
     }

@@ -4,21 +4,50 @@ User text never becomes SQL: the full-text expression, services, trace id and at
 values are bound parameters; attribute keys become JSON paths, also bound. Spec keys:
 `lo`/`hi` (row id bounds, `hi` exclusive), `match` (an FTS5 expression built by
 `logs.search.fts`), `min_level`, `services`, `trace_id`, `attrs` (`[[key, [values...]], ...]`),
-`limit`, `ascending`.
+`limit`, `ascending`, `slot` (answer documents, see `search_sql`).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from logs.store.schema import COLUMNS
+from obs_schema.severity import Level
 
 _L_COLUMNS = ", ".join(f"l.{name.strip()}" for name in COLUMNS.split(","))
+_LEVEL_NAMES = json.dumps([level.value for level in Level])
+
+
+def _time(column: str) -> str:
+    # RFC 3339 with milliseconds, as `obs_schema.timespec.format_rfc3339` writes it.
+    return (
+        f"strftime('%Y-%m-%dT%H:%M:%S', {column} / 1000, 'unixepoch')"
+        f" || printf('.%03dZ', {column} % 1000)"
+    )
+
+
+# A record as the API answers it (`rows.to_json`), built by SQLite: the Worker then splices
+# these texts into its answer instead of decoding and re-encoding every row. `?` is the slot.
+DOCUMENT = (
+    "json_object('id', printf('%016x%02x', l.id, ?), "
+    f"'timestamp', {_time('l.ts')}, 'received', {_time('l.received')}, "
+    f"'level', '{_LEVEL_NAMES}' ->> l.level, 'service', l.service, 'message', l.message, "
+    "'trace_id', l.trace_id, 'span_id', l.span_id, "
+    "'attributes', json(coalesce(l.attributes, '{}')), 'fingerprint', l.fingerprint, "
+    "'source', l.source, 'edge', l.edge)"
+)
 
 
 def search_sql(spec: dict[str, Any]) -> tuple[str, list[Any]]:
+    """With `slot` in the spec, rows are `(id, document)` (`DOCUMENT`); else `COLUMNS`."""
     where: list[str] = []
     params: list[Any] = []
+    if spec.get("slot") is not None:
+        select = f"l.id, {DOCUMENT} AS doc"
+        params.append(int(spec["slot"]))
+    else:
+        select = _L_COLUMNS
     if spec.get("match"):
         source = "logs_fts JOIN logs AS l ON l.id = logs_fts.rowid"
         order_key = "logs_fts.rowid"
@@ -45,7 +74,7 @@ def search_sql(spec: dict[str, Any]) -> tuple[str, list[Any]]:
     direction = "ASC" if spec.get("ascending") else "DESC"
     # Only constants and placeholders are spliced in; every value is bound.
     query = (
-        f"SELECT {_L_COLUMNS} FROM {source} WHERE {' AND '.join(where)} "  # noqa: S608
+        f"SELECT {select} FROM {source} WHERE {' AND '.join(where)} "  # noqa: S608
         f"ORDER BY {order_key} {direction} LIMIT ?"
     )
     params.append(int(spec["limit"]))

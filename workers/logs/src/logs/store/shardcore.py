@@ -13,7 +13,7 @@ from typing import Any
 
 from logs.store import schema
 from logs.store.schema import COLUMNS, ID_SCALE
-from logs.store.searchsql import search_sql
+from logs.store.searchsql import DOCUMENT, search_sql
 from logs.store.sqlapi import Sql
 
 # Statements built from constants only (S608 cannot tell); every value is a bound parameter.
@@ -34,6 +34,9 @@ _INSERT_ONE = (
     f"WHERE id >= ?1 AND id < ?1 + {ID_SCALE}), ?1), " + ", ".join(["?"] * 11)
 )
 _TRACE = f"SELECT {COLUMNS} FROM logs WHERE trace_id = ? ORDER BY id LIMIT ?"  # noqa: S608
+_TRACE_DOCUMENTS = (
+    f"SELECT l.id, {DOCUMENT} AS doc FROM logs AS l WHERE l.trace_id = ? ORDER BY l.id LIMIT ?"  # noqa: S608
+)
 _STATS = (
     "INSERT INTO stats (minute, level, service, count) "
     "SELECT r.value->>0, r.value->>1, r.value->>2, r.value->>3 FROM json_each(?1) AS r "
@@ -98,12 +101,18 @@ class ShardCore:
     # would be copied value by value (measured: most of a query's time).
     def search(self, spec: dict[str, Any]) -> str:
         """Rows matching `spec` (see `searchsql`), newest first (or oldest first for tails),
-        as a JSON array of rows in `schema.COLUMNS` order."""
+        as a JSON array of rows in `schema.COLUMNS` order; with `slot` in the spec, as
+        `documents` lines."""
         query, params = search_sql(spec)
-        return _rows_json(self.sql.exec(query, *params).toArray())
+        rows = self.sql.exec(query, *params).toArray()
+        return _documents(rows) if spec.get("slot") is not None else _rows_json(rows)
 
-    def trace(self, trace_id: str, limit: int) -> str:
-        return _rows_json(self.sql.exec(_TRACE, trace_id, limit).toArray())
+    def trace(self, trace_id: str, limit: int, slot: int | None = None) -> str:
+        """The records of a trace, oldest first: rows, or with `slot`, `documents` lines."""
+        if slot is None:
+            return _rows_json(self.sql.exec(_TRACE, trace_id, limit).toArray())
+        rows = self.sql.exec(_TRACE_DOCUMENTS, slot, trace_id, limit).toArray()
+        return _documents(rows)
 
     def stats(self, since_ms: int, until_ms: int) -> list[list[Any]]:
         """`[minute, level, service, count]` for the minutes in `[since, until)`."""
@@ -134,3 +143,17 @@ class ShardCore:
 
 def _rows_json(rows: list[dict[str, Any]]) -> str:
     return json.dumps([list(row.values()) for row in rows], ensure_ascii=False)
+
+
+def _documents(rows: list[dict[str, Any]]) -> str:
+    """`<row id> <document>` lines: a document is JSON from SQLite's `json_object`, which
+    never holds a raw newline (JSON escapes control characters in strings)."""
+    return "\n".join(f"{row['id']} {row['doc']}" for row in rows)
+
+
+def documents(reply: str) -> list[tuple[int, str]]:
+    """`(row id, document)` of a `_documents` reply."""
+    if not reply:
+        return []
+    pairs = (line.split(" ", 1) for line in reply.split("\n"))
+    return [(int(row_id), doc) for row_id, doc in pairs]
