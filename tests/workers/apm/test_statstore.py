@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from apm.rows import ALL_ROUTES
+from apm.shards import StatsShardCore
 from apm.statstore import StatsStore
 from apm.window import window
 from localedge.storage import DurableObjectStorage
@@ -123,6 +126,41 @@ def test_series_buckets_by_hour_and_by_minute(store: StatsStore) -> None:
     }
     minutes = store.series("route", "api", "/pitches", DAY_START, DAY_START + 10, 5, False)
     assert [(m - DAY_START, t.count) for m, t in sorted(minutes.items())] == [(0, 5), (5, 5)]
+
+
+def test_hourly_series_percentiles_match_each_hours_raw_data(store: StatsStore) -> None:
+    # An hour's total is a difference of running totals: its extremes are unknown, and merging
+    # it into an empty bucket must not turn them into +-inf (which clamped every quantile).
+    points = [(DAY_START + m, 5.0 + m, False) for m in range(0, 180)]
+    record(store, points)
+    store.rollup(DAY_START + 150)
+    hourly = store.series("route", "api", None, DAY_START, DAY_START + 180, 60, True)
+    for minute, total in hourly.items():
+        _, _, quantiles = expected(points, minute, minute + 60)
+        assert [total.sketch.quantile(q) for q in (0.5, 0.95, 0.99)] == pytest.approx(
+            quantiles, rel=0.01
+        )
+
+
+def test_per_service_numbers_of_a_window_starting_mid_day_match_the_raw_data(
+    tmp_path: Path,
+) -> None:
+    storage = DurableObjectStorage(tmp_path / "shard.sqlite")
+    core = StatsShardCore(storage.sql)
+    points = [(DAY_START + 60 + m, 5.0 + m, False) for m in range(0, 300, 3)]  # 01:00-06:00
+    record(core.store, points)
+    record(core.store, points, b=ALL_ROUTES)  # the per-service key ingest keeps
+    core.store.rollup(DAY_START + 7 * 60)
+    start, end = DAY_START + 3 * 60, DAY_START + 6 * 60  # row(05:00) - row(02:00)
+    described = json.loads(core.describe("route", start, end, True, None, 100.0))
+    count, _, quantiles = expected(points, start, end)
+    numbers = [described["groups"][0][1], described["keys"][0][2]]  # service, route
+    for found in numbers:
+        assert found["requests"] == count
+        assert [found["p50_ms"], found["p95_ms"], found["p99_ms"]] == pytest.approx(
+            quantiles, rel=0.01
+        )
+    storage.close()
 
 
 def test_pruning_keeps_what_is_not_rolled_up(store: StatsStore) -> None:

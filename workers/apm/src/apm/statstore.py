@@ -17,14 +17,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from apm.window import DAY_HOURS, HOUR_MINUTES, day_spans
+from apm.window import DAY_HOURS, HOUR_MINUTES, Span, day_spans
 from obs_schema.sketch import Sketch
 
 KINDS = ("route", "edge", "db", "http", "colo")
 EXAMPLES_PER_HOUR = 5
 MAX_DECODED = 50_000  # decoded hour rows kept in memory (a few MB)
+MAX_SPANS = 16  # day-span totals kept in memory (one per key each)
 MAX_ROLLUP_MINUTES = 24 * 60  # one run catches up at most a day; the next runs continue
 Key = tuple[str, str, str]
+Key2 = tuple[str, str]  # (a, b) within one kind
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS minutes (kind TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL,"
@@ -76,6 +78,9 @@ class StatsStore:
         # (whole past hours) never change, and decoding them is most of a summary's cost.
         # Every write to an hour row drops its entry; pruning drops them all.
         self._decoded: dict[tuple[str, str, str, int], Total] = {}
+        # Totals of day spans (`_span_totals`) by (kind, a, before, last): dropped when an
+        # hour row they may have read is written (any hour up to `last`); pruning drops all.
+        self._spans: dict[tuple[str, str | None, int | None, int], dict[Key2, Total | Frozen]] = {}
         for statement in SCHEMA:
             sql.exec(statement)
 
@@ -174,6 +179,7 @@ class StatsStore:
     def _carry_forward(self, from_hour: int, to_hour: int) -> None:
         # Every key seen earlier in a day gets a row for each later rolled hour of that day,
         # so "the row at hour h" always exists for active keys (see window.py).
+        self._forget_spans(None, from_hour + 1)
         for hour in range(max(from_hour, to_hour - DAY_HOURS) + 1, to_hour + 1):
             if hour % DAY_HOURS:
                 self.sql.exec(
@@ -213,11 +219,13 @@ class StatsStore:
                 total.errors,
                 total.sketch.to_bytes(),
             )
+        self._forget_spans(key[0], hour)
 
     def prune(self, minute_floor: int, hour_floor: int) -> dict[str, int]:
         """Drop minute rows and examples before `minute_floor`, hour rows before `hour_floor`."""
         watermark = self.watermark() or 0
         self._decoded.clear()
+        self._spans.clear()
         floor = min(minute_floor, watermark)  # never drop what is not rolled up yet
         minutes = self.sql.exec("DELETE FROM minutes WHERE minute < ?", floor).rowsWritten
         examples = self.sql.exec(
@@ -269,19 +277,54 @@ class StatsStore:
         a: str | None,
     ) -> None:
         # Rolled minutes [start, rolled_end); `start` is whole hours, `rolled_end` may not be.
+        # Only the first day span can start mid-day (a difference of two rows, extremes
+        # unknown): it goes first, so what is merged into it keeps them unknown.
         last_rolled = (rolled_end - 1) // HOUR_MINUTES
-        spans = day_spans(start // HOUR_MINUTES, last_rolled + 1)
-        wanted = sorted({s.last for s in spans} | {s.before for s in spans if s.before is not None})
-        rows: dict[int, dict[tuple[str, str], Total]] = {hour: {} for hour in wanted}
+        for span in day_spans(start // HOUR_MINUTES, last_rolled + 1):
+            for key, part in self._span_totals(kind, span, a).items():
+                if isinstance(part, Frozen):
+                    totals[key] = part.thaw()
+                else:
+                    merge_into(totals, key, part)
+
+    def _span_totals(self, kind: str, span: Span, a: str | None) -> dict[Key2, Total | Frozen]:
+        """Totals per key over one day span (read-only: shared with later queries).
+
+        Kept until a write touches an hour row they were computed from: the part of a 24 h
+        window before today (`row(23) - row(start - 1)`) is computed once an hour rather than
+        once per query, and the rest is one decoded row per key."""
+        slot = (kind, a, span.before, span.last)
+        found = self._spans.get(slot)
+        if found is None:
+            wanted = [span.last] if span.before is None else [span.last, span.before]
+            rows = self._hour_rows(kind, wanted, a)
+            last = rows[span.last]
+            earlier = rows[span.before] if span.before is not None else {}
+            found = {key: _difference(total, earlier.get(key)) for key, total in last.items()}
+            if len(self._spans) >= MAX_SPANS:
+                self._spans.pop(next(iter(self._spans)))
+            self._spans[slot] = found
+        return found
+
+    def _forget_spans(self, kind: str | None, hour: int) -> None:
+        """Drop the day spans that read an hour row at or after `hour` (of `kind`, or any)."""
+        for slot in [s for s in self._spans if s[3] >= hour and kind in (None, s[0])]:
+            del self._spans[slot]
+
+    def _hour_rows(
+        self, kind: str, hours: list[int], a: str | None
+    ) -> dict[int, dict[tuple[str, str], Total]]:
+        """Decoded hour rows of `kind` (and `a`) at `hours`, from memory where possible."""
+        rows: dict[int, dict[tuple[str, str], Total]] = {hour: {} for hour in hours}
         extra = " AND a = ?" if a is not None else ""
         missing: list[list[Any]] = []
-        # The hours as one JSON parameter: a long window needs more than 100 of them.
+        # The hours as one JSON parameter: a statement binds at most 100 values.
         for row in self.sql.exec(
             f"SELECT a, b, hour FROM hours WHERE kind = ?{extra}"  # noqa: S608
             " AND hour IN (SELECT value FROM json_each(?))",
             kind,
             *([a] if a is not None else []),
-            json.dumps(wanted),
+            json.dumps(hours),
         ):
             cached = self._decoded.get((kind, row["a"], row["b"], row["hour"]))
             if cached is None:
@@ -290,12 +333,7 @@ class StatsStore:
                 rows[row["hour"]][(row["a"], row["b"])] = cached
         if missing:
             self._decode_rows(kind, missing, rows)
-        for span in spans:
-            for key, total in rows[span.last].items():
-                _total(totals, key).add(total)
-            if span.before is not None:
-                for key, total in rows[span.before].items():
-                    _total(totals, key).remove(total)
+        return rows
 
     def _decode_rows(
         self, kind: str, keys: list[list[Any]], rows: dict[int, dict[tuple[str, str], Total]]
@@ -319,16 +357,16 @@ class StatsStore:
         """Totals per bucket of `step` minutes over `[start, end)`, keys `(kind, a, b or *)`."""
         buckets: dict[int, Total] = {}
 
-        def bucket(minute: int) -> Total:
-            return _total(buckets, start + (minute - start) // step * step)
+        def bucket(minute: int) -> int:
+            return start + (minute - start) // step * step
 
         watermark = self.watermark()
         if hourly and step % HOUR_MINUTES == 0 and watermark is not None and watermark > start:
             rolled_end = min(end, watermark)
             last_hour = (rolled_end - 1) // HOUR_MINUTES
             for hour, key, total in self.hour_deltas(kind, a, start // 60, last_hour + 1):
-                if b is None or key[1] == b:
-                    bucket(hour * HOUR_MINUTES).add(total)
+                if b is None or key[1] == b:  # an hour's total: extremes unknown after 00:00
+                    merge_into(buckets, bucket(hour * HOUR_MINUTES), total)
             start_minutes = max(start, watermark)
         else:
             start_minutes = start
@@ -341,7 +379,8 @@ class StatsStore:
             end,
         ):
             if b is None or row["b"] == b:
-                bucket(row["minute"]).add(Total.of(row["count"], row["errors"], row["sketch"]))
+                part = Total.of(row["count"], row["errors"], row["sketch"])
+                merge_into(buckets, bucket(row["minute"]), part)
         return buckets
 
     def hour_deltas(self, kind: str, a: str, first_hour: int, end_hour: int) -> Any:
@@ -380,6 +419,50 @@ class StatsStore:
             limit,
         ).toArray()
         return found
+
+
+@dataclass(frozen=True)
+class Frozen:
+    """A total kept serialised: thawing gives a fresh copy that keeps unknown extremes (after
+    a subtraction), which copying through `Sketch.merge` into an empty sketch would not."""
+
+    count: int
+    errors: int
+    blob: bytes
+
+    def thaw(self) -> Total:
+        return Total.of(self.count, self.errors, self.blob)
+
+
+def _difference(total: Total, earlier: Total | None) -> Total | Frozen:
+    if earlier is None:
+        return total
+    out = Total()
+    out.add(total)
+    out.remove(earlier)
+    return Frozen(out.count, out.errors, out.sketch.to_bytes())
+
+
+def merge_into(totals: dict[Any, Total], key: Any, part: Total) -> None:
+    """`totals[key] += part`, where `part` is not modified and may have unknown extremes.
+
+    `Sketch.merge` keeps the receiver's minimum and maximum (and an empty receiver's are
+    +-inf), so a part whose extremes are unknown (NaN, after a subtraction) would leave exact
+    but wrong ones that clamp every quantile: those merges are redone so they end unknown."""
+    existing = totals.get(key)
+    if existing is None:
+        existing = totals[key] = Total()
+        if _unknown(part) and part.count:
+            totals[key] = Total.of(part.count, part.errors, part.sketch.to_bytes())
+            return
+    existing.add(part)
+    if _unknown(part) and not _unknown(existing) and existing.count > part.count:
+        existing.remove(part)  # a subtraction leaving values: extremes now unknown
+        existing.add(part)
+
+
+def _unknown(total: Total) -> bool:
+    return bool(total.count) and total.sketch.min is None
 
 
 def _total(totals: dict[Any, Total], key: Any) -> Total:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apm.statstore import Total
+from apm.statstore import Total, merge_into
 
 PERCENTILES = (("p50_ms", 0.5), ("p95_ms", 0.95), ("p99_ms", 0.99))
 
@@ -37,10 +37,11 @@ def apdex(total: Total, threshold_ms: float) -> float | None:
 
 
 def merged(totals: list[Total]) -> Total:
-    out = Total()
+    """A new total of `totals` (unknown extremes stay unknown, see `merge_into`)."""
+    out: dict[int, Total] = {}
     for total in totals:
-        out.add(total)
-    return out
+        merge_into(out, 0, total)
+    return out.get(0) or Total()
 
 
 def value_of(metric: str, total: Total, minutes: int, apdex_t_ms: float) -> float | None:
