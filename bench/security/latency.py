@@ -1,10 +1,12 @@
 """`/security/check` latency in-process (detector alone, the checker with its Durable Object
 shards and KV, and the whole ASGI app), and checks per second over HTTP on a real server
-process (`python -m localedge serve`) on loopback. Bounded: fixed request counts, 10 s of HTTP.
+process (`python -m localedge serve`) on loopback, driven by wrk beside the same server's
+trivial route. Bounded: fixed request counts, `--seconds` of HTTP per route.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -17,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import corpus
@@ -30,9 +33,6 @@ from security.detect.engine import Detector
 
 TOKENS = {"OBS_INGEST_TOKEN": "bench-i", "OBS_READ_TOKEN": "bench-r", "OBS_ADMIN_TOKEN": "bench-a"}
 INGEST = {"authorization": "Bearer bench-i"}
-N_IN_PROCESS = 3000
-HTTP_SECONDS = 10.0
-CONCURRENCY = 32
 
 
 def mix(n: int) -> list[dict[str, object]]:
@@ -120,10 +120,15 @@ async def in_process(bodies: list[dict[str, object]]) -> tuple[str, str]:
                     telemetry,
                     int(time.time() * 1000),
                 )
+            await stack.drain()
             direct = Clocks()
+            started = time.process_time()
             for body in bodies:
                 with direct:
                     await checker.check(worker.env, body, telemetry, int(time.time() * 1000))
+                await asyncio.sleep(0)  # between requests: queued batches go to the shards
+            await stack.drain()
+            amortised = (time.process_time() - started) / len(bodies)
             transport = httpx.ASGITransport(app=Gateway(stack))
             asgi = Clocks()
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
@@ -131,11 +136,13 @@ async def in_process(bodies: list[dict[str, object]]) -> tuple[str, str]:
                     with asgi:
                         reply = await client.post("/security/check", json=body, headers=INGEST)
                     assert reply.status_code == 200, reply.text
+                    await asyncio.sleep(0)
             await stack.drain()
         finally:
             await stack.close()
     return (
-        direct.row("checker: detector + DO shards + KV"),
+        direct.row("checker: detector + DO shards + KV")
+        + f"\n{'':<42}CPU per check with its share of batches: {amortised * 1e3:.3f} ms",
         asgi.row("whole app in-process (ASGI client+app)"),
     )
 
@@ -148,8 +155,8 @@ def free_port() -> int:
 
 def wrk_script(bodies: list[dict[str, object]], directory: str) -> str:
     """A wrk Lua script cycling through the check bodies (a C client leaves the CPUs to the
-    server, where this process's Python client competes with it)."""
-    chunks = ",\n".join(f"[==[{json.dumps(b)}]==]" for b in bodies[:500])
+    server, where a Python client would compete with it)."""
+    chunks = ",\n".join(f"[==[{json.dumps(b)}]==]" for b in bodies)
     token = TOKENS["OBS_INGEST_TOKEN"]
     script = Path(directory) / "check.lua"
     script.write_text(
@@ -162,31 +169,41 @@ def wrk_script(bodies: list[dict[str, object]], directory: str) -> str:
     return str(script)
 
 
-def wrk_rate(port: int, script: str | None, path: str) -> float | str:
-    if shutil.which("wrk") is None:
-        return "wrk not installed"
-    command = ["wrk", "-t2", f"-c{CONCURRENCY}", f"-d{int(HTTP_SECONDS)}s"]
-    if script:
-        command += ["-s", script]
+@dataclass
+class Run:
+    rate: float  # requests per wall second, as wrk counted them
+    server_cpu_ms: float  # server CPU (user + system) per request
+    p99_ms: float
+    problem: str | None = None
+
+
+def wrk(port: int, args: argparse.Namespace, script: str | None, path: str, pid: int) -> Run:
+    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds}s"]
+    command += ["--latency", *(["-s", script] if script else [])]
+    cpu = server_cpu_seconds(pid)
     result = subprocess.run(
         [*command, f"http://127.0.0.1:{port}{path}"],
         capture_output=True,
         text=True,
-        timeout=HTTP_SECONDS + 30,
+        timeout=args.seconds + 30,
         check=False,
     )
+    used = server_cpu_seconds(pid) - cpu
     found = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
+    total = re.search(r"(\d+) requests in", result.stdout)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", result.stdout)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
-    if found is None:
-        return f"wrk failed: {result.stderr[:80]}"
+    if found is None or total is None:
+        return Run(0, 0, 0, f"wrk failed: {result.stderr[:80]}")
+    scale = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+    latency = float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan")
+    run = Run(float(found.group(1)), used * 1e3 / max(1, int(total.group(1))), latency)
     if non2xx:
-        return f"{non2xx.group(1)} non-2xx answers"
-    return float(found.group(1))
+        run.problem = f"{non2xx.group(1)} non-2xx answers"
+    return run
 
 
-async def over_http(
-    bodies: list[dict[str, object]], path: str
-) -> tuple[float, float, int, float | str]:
+async def over_http(bodies: list[dict[str, object]], args: argparse.Namespace) -> list[Run]:
     port = free_port()
     with tempfile.TemporaryDirectory() as data:
         env = {**os.environ, **TOKENS, "PYTHONPATH": f"{ROOT}:{ROOT / 'shared'}"}
@@ -198,65 +215,55 @@ async def over_http(
             stderr=subprocess.DEVNULL,
         )
         try:
-            base = f"http://127.0.0.1:{port}"
-            async with httpx.AsyncClient(
-                base_url=base, limits=httpx.Limits(max_connections=CONCURRENCY), timeout=30
-            ) as client:
-                for _ in range(200):
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                for _ in range(300):
                     try:
                         if (await client.get("/security/health")).status_code == 200:
                             break
                     except httpx.TransportError:
                         await asyncio.sleep(0.1)
-                done, errors = 0, 0
-                deadline = time.perf_counter() + HTTP_SECONDS
-
-                async def worker(offset: int) -> None:
-                    nonlocal done, errors
-                    i = offset
-                    while time.perf_counter() < deadline:
-                        if path == "/security/check":
-                            reply = await client.post(
-                                path, json=bodies[i % len(bodies)], headers=INGEST
-                            )
-                        else:
-                            reply = await client.get(path)
-                        done += reply.status_code == 200
-                        errors += reply.status_code != 200
-                        i += CONCURRENCY
-
-                started, cpu = time.perf_counter(), server_cpu_seconds(server.pid)
-                await asyncio.gather(*(worker(k) for k in range(CONCURRENCY)))
-                used = server_cpu_seconds(server.pid) - cpu
-                wall = time.perf_counter() - started
-                script = wrk_script(bodies, data) if path == "/security/check" else None
-                with_wrk = await asyncio.to_thread(wrk_rate, port, script, path)
-                return done / wall, done / max(used, 1e-9), errors, with_wrk
+            script = wrk_script(bodies, data)
+            runs = []
+            for path, lua in (("/security/health", None), ("/security/check", script)):
+                runs.append(await asyncio.to_thread(wrk, port, args, lua, path, server.pid))
+            return runs
         finally:
             server.terminate()
             server.wait(10)
 
 
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--checks", type=int, default=3000, help="in-process checks timed")
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per route")
+    parser.add_argument("--connections", type=int, default=8, help="wrk keep-alive connections")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    return parser.parse_args()
+
+
 async def main() -> None:
+    args = arguments()
     print(header("security /security/check latency and throughput"))
-    bodies = mix(N_IN_PROCESS)
-    print(f"{N_IN_PROCESS} checks: 90% benign (search, JSON bodies, code), 10% attacks")
+    bodies = mix(args.checks)
+    print(f"{args.checks} checks: 90% benign (search, JSON bodies, code), 10% attacks")
     print(detector_only(bodies))
     for row in await in_process(bodies):
         print(row)
-    health = await over_http(bodies, "/security/health")
-    checks = await over_http(bodies, "/security/check")
+    if shutil.which("wrk") is None:
+        print("\nwrk not installed: no HTTP figures")
+        return
+    health, checks = await over_http(bodies, args)
     print(
-        f"\nreal server process, {CONCURRENCY} concurrent keep-alive clients, "
-        f"{HTTP_SECONDS:.0f} s each, client in this process on the same 2 CPUs:"
+        "\nreal server process (python -m localedge serve, this interpreter) on loopback, "
+        f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, "
+        f"the {len(bodies)} check bodies cycled:"
     )
-    print(f"{'':<36}{'httpx: per wall s':>18}{'per server CPU s':>18}{'wrk: per wall s':>18}")
-    for name, (wall, per_cpu, errors, with_wrk) in (
-        ("GET /security/health (no work)", health),
-        ("POST /security/check", checks),
-    ):
-        shown = f"{with_wrk:,.0f}" if isinstance(with_wrk, float) else with_wrk
-        print(f"{name:<36}{wall:>18,.0f}{per_cpu:>18,.0f}{shown:>18}   ({errors} non-200)")
+    print(f"{'':<34}{'requests/s':>12}{'server CPU/request':>20}{'wrk p99':>10}")
+    for name, run in (("GET /security/health (no work)", health), ("POST /security/check", checks)):
+        note = f"   ({run.problem})" if run.problem else ""
+        print(
+            f"{name:<34}{run.rate:>12,.0f}{run.server_cpu_ms:>17.3f} ms{run.p99_ms:>7.2f} ms{note}"
+        )
 
 
 if __name__ == "__main__":

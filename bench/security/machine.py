@@ -25,5 +25,5 @@ def header(title: str) -> str:
     return (
         f"== {title}\n{platform.python_implementation()} {platform.python_version()} on "
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs ({cpu}), "
-        f"load {os.getloadavg()[0]:.1f}\n"
+        f"load {os.getloadavg()[0]:.1f}\n{sys.executable}\n"
     )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
 
 from localedge.stack import Stack
-from security import front
+from security import front, shards
 from security.limit.window import CounterState
 from tests.workers.security.conftest import ADMIN, INGEST, READ
 
@@ -72,3 +73,28 @@ async def test_limits_decided_here_and_in_the_shard_count_as_one(
         "/security/check", json={"ip": "192.0.2.9", "path": "/a"}, headers=INGEST
     )
     assert again.json()["rate_limit"]["remaining"] == 19
+
+
+@pytest.mark.anyio
+async def test_a_limit_holds_when_checks_decided_here_and_in_the_shard_race(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    rule = {"id": "thirty", "key": ["ip"], "limit": 30, "window_s": 60}
+    await http.put("/security/rules", json={"rate_limits": [rule]}, headers=ADMIN)
+
+    async def one() -> str:
+        body = {"ip": "192.0.2.10", "path": "/a"}
+        reply = await http.post("/security/check", json=body, headers=INGEST)
+        return str(reply.json()["action"])
+
+    actions = [await one()]  # the shard decides and the isolate gets its copy
+    for _ in range(3):  # copies in place, then a batch on its way while checks race
+        actions += await asyncio.gather(*(one() for _ in range(5)))
+    actions += await asyncio.gather(*(one() for _ in range(60)))
+    assert actions.count("allow") == 30
+    await stack.drain()
+    env = stack.worker("obs-security").env
+    shard = shards.stub(env, shards.index_of(env, "ip=192.0.2.10"))
+    probe = {"rule": rule, "key": "ip=192.0.2.10"}
+    state = await shard.check({"now_ms": int(stack.clock.now() * 1000), "limits": [probe]})
+    assert state["limits"][0]["allowed"] is False  # the shard counted all thirty

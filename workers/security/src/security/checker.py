@@ -66,40 +66,27 @@ async def check(
     ip_index = shards.index_of(env, f"ip={ip}")
     own_request = {"ip": ip, "path": request.path, "route": route, "user_id": body.get("user_id")}
     local = front.of(env)
+    items = [i for b in bundles.values() for i in b["limits"]]
+    subjects = (f"ip={ip}", f"user={body['user_id']}") if body.get("user_id") else (f"ip={ip}",)
     if allow_entry is None and not verdict.threats:
-        decided = front.decide(local, [i for b in bundles.values() for i in b["limits"]], now_ms)
+        decided = front.decide(local, items, now_ms)
         if decided is not None:  # answered here; the shards' work goes in the next batch
             own = bundles.setdefault(ip_index, _bundle(now_ms, policy))
             own.update(request=own_request, events=[], record=True)
             own["tally"] = {"checks": 1}
-            front.enqueue(env, telemetry, local, front.Queued(ip_index, bundles))
+            front.enqueue(env, telemetry, local, front.Queued(ip_index, bundles), subjects)
             telemetry.checks.labels(action="allow").inc()
             return answer(verdict, outcome, decided, [], None)
-    await front.flush(env, telemetry, local)  # the shards count what was queued first
-    first = {i: b for i, b in bundles.items() if i != ip_index}
-    results = await asyncio.gather(
-        *(shards.stub(env, i).check(b) for i, b in first.items()), return_exceptions=True
-    )
-    answers = {i: _or_unavailable(r, outcome) for i, r in zip(first, results, strict=True)}
-    forwarded = [a for answer in answers.values() for a in answer["anomalies"]]
-    limits = [d for answer in answers.values() for d in answer["limits"]]
-    own = bundles.get(ip_index) or _bundle(now_ms, policy)
-    own.update(
-        request=own_request,
-        events=_detection_events(verdict, ip, body, outcome, now_ms)
-        + [front.forwarded_event(a, own_request, now_ms) for a in forwarded],
-    )
-    own["tally"] = {
-        "checks": 1,
-        "threats": len(verdict.threats),
-        "rate_limited": int(any(not d["allowed"] for d in limits)),
-    }
+    held = front.hold(local, items)  # no decision here on these counters meanwhile
     try:
-        mine = await shards.stub(env, ip_index).check(own)
-    except Exception as error:  # monitoring never breaks what it observes: fail open
-        mine = _or_unavailable(error, outcome)
-    limits += mine["limits"]
-    front.seed(local, limits)
+        if front.behind(local, items, subjects):
+            await front.flush(env, telemetry, local)  # the shards count what was queued first
+        limits, forwarded, mine = await _through_shards(
+            env, bundles, ip_index, own_request, verdict, outcome, now_ms, policy
+        )
+        front.seed(local, limits)
+    finally:
+        front.release(local, held)
     anomalies = forwarded + mine["anomalies"]
     for anomaly in anomalies:
         telemetry.anomalies.labels(type=anomaly["type"]).inc()
@@ -111,6 +98,43 @@ async def check(
     telemetry.checks.labels(action=outcome.action).inc()
     incident = mine["incidents"][0]["id"] if mine["incidents"] else None
     return answer(verdict, outcome, limits, anomalies, incident)
+
+
+async def _through_shards(
+    env: Any,
+    bundles: dict[int, dict[str, Any]],
+    ip_index: int,
+    request: dict[str, Any],
+    verdict: Verdict,
+    outcome: Outcome,
+    now_ms: int,
+    policy: Policy,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """The shards decide and record: the other keys' shards first, then the source's, which
+    also stores the events (its own and what the others found) and correlates incidents."""
+    first = {i: b for i, b in bundles.items() if i != ip_index}
+    results = await asyncio.gather(
+        *(shards.stub(env, i).check(b) for i, b in first.items()), return_exceptions=True
+    )
+    answers = {i: _or_unavailable(r, outcome) for i, r in zip(first, results, strict=True)}
+    forwarded = [a for answer in answers.values() for a in answer["anomalies"]]
+    limits = [d for answer in answers.values() for d in answer["limits"]]
+    own = bundles.get(ip_index) or _bundle(now_ms, policy)
+    own.update(
+        request=request,
+        events=_detection_events(verdict, request, outcome, now_ms)
+        + [front.forwarded_event(a, request, now_ms) for a in forwarded],
+    )
+    own["tally"] = {
+        "checks": 1,
+        "threats": len(verdict.threats),
+        "rate_limited": int(any(not d["allowed"] for d in limits)),
+    }
+    try:
+        mine = await shards.stub(env, ip_index).check(own)
+    except Exception as error:  # monitoring never breaks what it observes: fail open
+        mine = _or_unavailable(error, outcome)
+    return limits + mine["limits"], forwarded, mine
 
 
 async def _existing_block(
@@ -226,7 +250,7 @@ def _bundles(
 
 
 def _detection_events(
-    verdict: Verdict, ip: str, body: dict[str, Any], outcome: Outcome, now_ms: int
+    verdict: Verdict, request: dict[str, Any], outcome: Outcome, now_ms: int
 ) -> list[dict[str, Any]]:
     events = []
     for kind in verdict.types:
@@ -234,9 +258,9 @@ def _detection_events(
         events.append(
             {
                 "type": kind,
-                "ip": ip,
-                "user_id": body.get("user_id"),
-                "route": body.get("route") or body.get("path"),
+                "ip": request["ip"],
+                "user_id": request["user_id"],
+                "route": request["route"],
                 "score": sum(t.score for t in matched),
                 "action": outcome.action,
                 "time_ms": now_ms,

@@ -64,6 +64,8 @@ class Front:
     queue: list[Queued] = field(default_factory=list)
     # Admission times per key since the queue was last sent, replayed onto the shard's answer.
     pending: dict[Key, list[int]] = field(default_factory=dict)
+    subjects: set[str] = field(default_factory=set)  # "ip=..", "user=.." with queued work
+    held: dict[Key, int] = field(default_factory=dict)  # counters a shard is deciding on now
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     full: asyncio.Event = field(default_factory=asyncio.Event)
     flusher: bool = False
@@ -93,6 +95,8 @@ def decide(front: Front, items: list[dict[str, Any]], now_ms: int) -> list[dict[
         copy = front.copies.get(key)
         if rule.get("mode") == "exact" or copy is None or copy.window_ms != window_ms:
             return None
+        if key in front.held:  # its shard is deciding a check on it: queue behind that
+            return None
         state = copy.state
         trial = CounterState(state.window_start_ms, state.current, state.previous)
         decision = sliding_counter(trial, now_ms, limit, window_ms)
@@ -118,13 +122,41 @@ def decide(front: Front, items: list[dict[str, Any]], now_ms: int) -> list[dict[
 
 
 def rebase(front: Front, key: Key, window_ms: int, state: CounterState) -> None:
-    """The shard's counter, plus what this isolate admitted that the shard has not seen."""
+    """The shard's counter, plus what this isolate admitted that the shard has not seen.
+
+    Answers can arrive out of the order the shard gave them (a batch and a check in flight
+    together): a counter only moves forward, so the copy keeps whichever is further along."""
     for at in front.pending.get(key, ()):
         roll(state, at, window_ms)
         state.current += 1
+    copy = front.copies.get(key)
+    if copy is not None and copy.window_ms == window_ms and _ahead(copy.state, state):
+        return
     if len(front.copies) >= MAX_COPIES and key not in front.copies:
         front.copies.clear()  # the shards hold the truth; a missing copy only costs an RPC
     front.copies[key] = Copy(window_ms, state)
+
+
+def _ahead(a: CounterState, b: CounterState) -> bool:
+    return (a.window_start_ms, a.current) > (b.window_start_ms, b.current)
+
+
+def hold(front: Front, items: list[dict[str, Any]]) -> list[Key]:
+    """Mark counters a shard is about to decide on: this isolate stops deciding on them until
+    the shard's answer (and its state) is back, so the two never both admit the last request."""
+    keys = [(str(i["rule"]["id"]), str(i["key"])) for i in items]
+    for key in keys:
+        front.held[key] = front.held.get(key, 0) + 1
+    return keys
+
+
+def release(front: Front, keys: list[Key]) -> None:
+    for key in keys:
+        left = front.held.get(key, 0) - 1
+        if left > 0:
+            front.held[key] = left
+        else:
+            front.held.pop(key, None)
 
 
 def seed(front: Front, limits: list[dict[str, Any]]) -> None:
@@ -139,10 +171,13 @@ def seed(front: Front, limits: list[dict[str, Any]]) -> None:
 
 
 # --- the queue and its batches ------------------------------------------------------------
-def enqueue(env: Any, telemetry: Telemetry, front: Front, queued: Queued) -> None:
+def enqueue(
+    env: Any, telemetry: Telemetry, front: Front, queued: Queued, subjects: tuple[str, ...]
+) -> None:
     for bundle in queued.bundles.values():
         bundle["admitted"] = True  # its limits were decided here: the shard only counts them
     front.queue.append(queued)
+    front.subjects.update(subjects)
     if len(front.queue) >= FLUSH_AT:
         front.full.set()
     if not front.flusher:
@@ -164,6 +199,15 @@ def flush_s(env: Any) -> float:
         return FLUSH_S
 
 
+def behind(front: Front, items: list[dict[str, Any]], subjects: tuple[str, ...]) -> bool:
+    """Whether queued work concerns this check's counters or subjects: then it must reach the
+    shards before the check does (a new source's first check need not wait for the batch).
+    A batch on its way counts as behind: its keys have left `pending` but not yet arrived."""
+    if front.lock.locked() or any(s in front.subjects for s in subjects):
+        return True
+    return any((str(i["rule"]["id"]), str(i["key"])) in front.pending for i in items)
+
+
 async def flush(env: Any, telemetry: Telemetry, front: Front) -> None:
     """Send what is queued, one call per shard; act on what the shards found."""
     async with front.lock:  # a batch at a time, so each shard counts in answering order
@@ -177,6 +221,7 @@ async def flush(env: Any, telemetry: Telemetry, front: Front) -> None:
                 by_shard.setdefault(index, []).append(bundle)
         sent = {key: list(times) for key, times in front.pending.items()}
         front.pending.clear()
+        front.subjects.clear()
         indexes = list(by_shard)
         replies = await asyncio.gather(
             *(shards.stub(env, i).check_many(by_shard[i]) for i in indexes),
