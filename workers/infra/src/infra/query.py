@@ -94,6 +94,31 @@ def scalar_minutes(
     ]
 
 
+def scalar_fives(
+    values: Mapping[int, tuple[float, float]], grid: Grid, fn: str, counter: bool
+) -> list[float | None]:
+    """`scalar_minutes` from 5-minute (sum, count) slots, for `sum`, `rate` and `avg`."""
+    count, step, first = grid.count, grid.step, grid.first
+    sums, ns = [0.0] * count, [0] * count
+    for five, (total, n) in values.items():
+        index = (five * 5 - first) // step
+        if 0 <= index < count:
+            sums[index] += total
+            ns[index] += int(n)
+    return [_reduce(sums[i], ns[i], None, None, None, fn, counter, step * 60) for i in range(count)]
+
+
+def merge_fives(
+    series_values: Iterable[Mapping[int, tuple[float, float]]],
+) -> dict[int, tuple[float, float]]:
+    merged: dict[int, tuple[float, float]] = {}
+    for values in series_values:
+        for five, (total, n) in values.items():
+            old = merged.get(five)
+            merged[five] = (total, n) if old is None else (old[0] + total, max(old[1], n))
+    return merged
+
+
 def _reduce(
     total: float, n: int, high: float | None, low: float | None,
     latest: tuple[int, float] | None, fn: str, counter: bool, seconds: int,

@@ -2,8 +2,9 @@
 
 Storage (DO SQLite):
 - `head(series, minute, value)`: samples of hours not yet compacted, one row per minute.
-- `chunks(series, hour, data)`: one `codec` chunk per series per hour (60 minute slots),
-  kept for `MINUTE_RETENTION_DAYS`.
+- `chunks(series, hour, data, fives)`: one `codec` chunk per series per hour (60 minute slots),
+  kept for `MINUTE_RETENTION_DAYS`, and its 5-minute sums and counts (`fives`), which answer
+  charts at steps of 5 minutes without decoding the minutes.
 - `rollups(series, day, data)`: per series per day, 24 hourly slots of count/sum/min/max, kept
   for `ROLLUP_RETENTION_DAYS`.
 
@@ -21,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra import codec, rollup
+from infra import codec, fives, rollup
 from infra.samples import FIELDS, with_le
 from infra.series import INF_MARK, Catalog, Series, SeriesLimitError, merge
 
@@ -46,7 +47,7 @@ CREATE TABLE IF NOT EXISTS series (
 CREATE TABLE IF NOT EXISTS head (series INTEGER NOT NULL, minute INTEGER NOT NULL,
   value REAL NOT NULL, PRIMARY KEY (series, minute)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS chunks (series INTEGER NOT NULL, hour INTEGER NOT NULL,
-  data BLOB NOT NULL, PRIMARY KEY (series, hour)) WITHOUT ROWID;
+  data BLOB NOT NULL, fives BLOB, PRIMARY KEY (series, hour)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rollups (series INTEGER NOT NULL, day INTEGER NOT NULL,
   data BLOB NOT NULL, PRIMARY KEY (series, day)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -81,6 +82,7 @@ class ShardCore:
     def __init__(self, sql: Any, *, max_series: int = MAX_SERIES) -> None:
         self.sql = sql
         sql.exec(SCHEMA)
+        _add_fives_column(sql)
         self.catalog = Catalog(sql, max_series)
         # Folded but not yet in `head`: (series id, minute) -> value, and the series touched.
         self.pending: dict[tuple[int, int], float] = {}
@@ -240,8 +242,8 @@ class ShardCore:
         for slot, value in minutes:
             slots[slot] = merge(agg, slots[slot], value)
         self.sql.exec(
-            "INSERT OR REPLACE INTO chunks (series, hour, data) VALUES (?, ?, ?)",
-            series_id, hour, codec.encode(slots),
+            "INSERT OR REPLACE INTO chunks (series, hour, data, fives) VALUES (?, ?, ?, ?)",
+            series_id, hour, codec.encode(slots), fives.encode(slots),
         )  # fmt: skip
         self._roll_up(series_id, hour, slots)
         self.sql.exec(
@@ -301,6 +303,41 @@ class ShardCore:
                 target = out[row["series"]]
                 minute = row["minute"]
                 target[minute] = merge(aggs[row["series"]], target.get(minute), row["value"])
+        return out
+
+    def fives(
+        self, series: list[Series], first: int, last: int
+    ) -> dict[int, dict[int, tuple[float, float]]] | None:
+        """Per series id, 5-minute slot (epoch minute // 5) -> (sum, minutes with a sample),
+        over minutes [first, last] (whole 5-minute slots). None when an hour has samples both in
+        a chunk and in head (late ones, merged by each series' own rule): read minutes then."""
+        self.flush()
+        out: dict[int, dict[int, tuple[float, float]]] = {s.id: {} for s in series}
+        low, high = first // fives.WIDTH, last // fives.WIDTH
+        chunked: set[tuple[int, int]] = set()
+        for ids in _batches([s.id for s in series]):
+            marks = ",".join("?" * len(ids))
+            for row in self.sql.exec(
+                f"SELECT series, hour, data, fives FROM chunks WHERE series IN ({marks}) "  # noqa: S608
+                "AND hour >= ? AND hour <= ?",
+                *ids, first // 60, last // 60,
+            ):  # fmt: skip
+                chunked.add((row["series"], row["hour"]))
+                sums, counts = _fives_of(row)
+                base, target = row["hour"] * fives.SLOTS, out[row["series"]]
+                for slot, total in enumerate(sums):
+                    if total is not None and low <= base + slot <= high:
+                        target[base + slot] = (total, counts[slot] or 0.0)
+            for row in self.sql.exec(
+                f"SELECT series, minute, value FROM head WHERE series IN ({marks}) "  # noqa: S608
+                "AND minute >= ? AND minute <= ? ORDER BY series, minute",
+                *ids, first, last,
+            ):  # fmt: skip
+                if (row["series"], row["minute"] // 60) in chunked:
+                    return None
+                target, five = out[row["series"]], row["minute"] // fives.WIDTH
+                total, n = target.get(five, (0.0, 0.0))
+                target[five] = (total + row["value"], n + 1)
         return out
 
     def hours(
@@ -469,6 +506,20 @@ class Fold:
             series.last_ms, series.dirty = t_ms, True
         self.touched[series.id] = series
         self.result.accepted += 1
+
+
+def _fives_of(row: Mapping[str, Any]) -> tuple[codec.Slots, codec.Slots]:
+    """A chunk's 5-minute sums, computed from its minutes if it predates the `fives` column."""
+    if row["fives"] is not None:
+        return fives.decode(row["fives"])
+    return fives.decode(fives.encode(codec.decode(row["data"])))
+
+
+def _add_fives_column(sql: Any) -> None:
+    """Shards created before `chunks.fives` existed get the column (NULL: computed on read)."""
+    columns = {row["name"] for row in sql.exec("PRAGMA table_info(chunks)")}
+    if "fives" not in columns:
+        sql.exec("ALTER TABLE chunks ADD COLUMN fives BLOB")
 
 
 def _batches(ids: list[int]) -> Iterable[list[int]]:
