@@ -91,7 +91,8 @@ async def _accepted(scope: Scope, body: bytes) -> dict[str, Any] | None:
         )
         if not principal.grants("ingest"):
             return None
-        return CheckRequest.model_validate_json(body).model_dump()
+        # Every field is a plain value or container: a shallow dict is what model_dump gives.
+        return dict(CheckRequest.model_validate_json(body))
     except (ApiError, ValidationError, ValueError):
         return None
 
@@ -103,11 +104,14 @@ def _headers(scope: Scope) -> dict[bytes, bytes]:
     return found
 
 
+# Starlette's JSONResponse rendering, made once (json.dumps with options builds an encoder
+# per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+
+
 async def _send_json(send: Send, content: dict[str, Any]) -> None:
-    # Starlette's JSONResponse rendering and headers, byte for byte.
-    body = json.dumps(
-        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
-    ).encode("utf-8")
+    # Starlette's JSONResponse bytes and headers.
+    body = _ENCODER.encode(content).encode("utf-8")
     headers = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -8,6 +8,7 @@ defaults protect a fresh deployment without any configuration.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -166,12 +167,27 @@ def _build(cls: Any, raw: dict[str, Any]) -> Any:
 
 def thresholds(policy: Policy) -> dict[str, Any]:
     """The anomaly thresholds a shard should apply: only those that differ from its defaults
-    travel (every field crosses the RPC boundary as a copy, on every check)."""
-    return _changed(policy.anomaly.thresholds(), Thresholds())
+    travel (every field crosses the RPC boundary as a copy, on every check). Worked out once
+    per policy object (policies are frozen); callers must not change the dict."""
+    return _once(policy, "thresholds", lambda: _changed(policy.anomaly.thresholds(), Thresholds()))
 
 
 def scoring(policy: Policy) -> dict[str, Any]:
-    return _changed(policy.response.scoring(), Scoring())
+    return _once(policy, "scoring", lambda: _changed(policy.response.scoring(), Scoring()))
+
+
+_derived: dict[tuple[int, str], tuple[Policy, dict[str, Any]]] = {}
+
+
+def _once(policy: Policy, what: str, make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    # Keyed by identity (hashing a policy walks every rule); the policy is kept so that a
+    # recycled id never answers for another policy.
+    found = _derived.get((id(policy), what))
+    if found is None or found[0] is not policy:
+        if len(_derived) > 64:
+            _derived.clear()
+        found = _derived[(id(policy), what)] = (policy, make())
+    return found[1]
 
 
 def _changed(value: Any, default: Any) -> dict[str, Any]:

@@ -28,6 +28,8 @@ class PrefixSet:
 
     def match(self, ip: str) -> tuple[str, str] | None:
         """(matching network, its label), the most specific first, or None."""
+        if not any(self.tables.values()):  # nothing listed: no need to parse the address
+            return None
         try:
             address = ipaddress.ip_address(ip)
         except ValueError:
