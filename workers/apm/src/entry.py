@@ -76,6 +76,9 @@ class StatsShard(DurableObject):
     async def describe(self, kind, start, end, hourly, a, apdex_t):
         return self.core.describe(kind, start, end, hourly, a, apdex_t)
 
+    async def summary(self, start, end, hourly, service, apdex_t):
+        return self.core.summary(start, end, hourly, service, apdex_t)
+
     async def series(self, kind, a, b, start, end, step, hourly):
         return self.core.series(kind, a, b, start, end, step, hourly)
 

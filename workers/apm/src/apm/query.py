@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from apm.sharding import SPAN_SHARDS, STATS_SHARDS, span_shard, span_stub, stats_shard, stats_stub
-from apm.statstore import Total
+from apm.statstore import Total, merge_into
 from apm.window import Window
 from obs_schema.sketch import Sketch
 
@@ -24,11 +24,7 @@ async def totals(env: Any, kind: str, win: Window, a: str | None = None) -> Tota
     for reply in replies:
         for key_a, key_b, count, errors, blob in reply:
             total = Total(int(count), int(errors), Sketch.from_bytes(bytes(blob)))
-            existing = merged.get((key_a, key_b))
-            if existing is None:
-                merged[(key_a, key_b)] = total
-            else:
-                existing.add(total)
+            merge_into(merged, (key_a, key_b), total)
     return merged
 
 
@@ -47,6 +43,23 @@ async def described(
     keys = [row for reply in parsed for row in reply["keys"]]
     groups = [row for reply in parsed for row in reply["groups"]]
     return keys, groups
+
+
+async def summary(
+    env: Any, win: Window, service: str | None, apdex_t: float
+) -> tuple[list[list[Any]], list[list[Any]]]:
+    """`[requests, service, route, json]` per route and `[service, json]` per service."""
+    shards = [stats_shard("route", service)] if service is not None else range(STATS_SHARDS)
+    replies = await asyncio.gather(
+        *(
+            stats_stub(env, n).summary(win.start, win.end, win.hourly, service, apdex_t)
+            for n in shards
+        )
+    )
+    parsed = [json.loads(reply) for reply in replies]
+    routes = [row for reply in parsed for row in reply["routes"]]
+    services = [row for reply in parsed for row in reply["services"]]
+    return routes, services
 
 
 async def series(
