@@ -203,6 +203,7 @@ def main() -> None:
     chunk = size["chunk_bytes"] / samples
     prom_cell = f"{prom:.2f}" if isinstance(prom, float) else prom
     print(f"| minute chunks, payload only | {chunk:.2f} | — |")
+    print(f"| 5-minute sums beside them, payload only | {size['fives_bytes'] / samples:.2f} | — |")
     print(f"| whole database file (rows, keys, rollups) | {file_bytes / samples:.2f} | "
           f"{prom_cell} (block files, {prom_samples:,} samples) |\n")  # fmt: skip
     reopened = DurableObjectStorage(work / "shard.sqlite")

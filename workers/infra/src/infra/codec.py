@@ -105,6 +105,11 @@ def _bitmap(values: Sequence[float | None]) -> bytes:
     return bytes(bits)
 
 
+def decimals(values: list[float]) -> int | None:
+    """Fewest fractional digits (up to 9) that make every value an exact integer, if any."""
+    return _decimals(values)
+
+
 def _decimals(values: list[float]) -> int | None:
     """Fewest fractional digits that make every value an exact integer, if any."""
     if not all(math.isfinite(v) for v in values):

@@ -370,8 +370,12 @@ class ShardCore:
             table: int(self.sql.exec(f"SELECT count(*) AS n FROM {table}").one()["n"])  # noqa: S608
             for table in ("head", "chunks", "rollups")
         }
-        payload = self.sql.exec("SELECT coalesce(sum(length(data)), 0) AS b FROM chunks").one()["b"]
-        counts.update(series=len(self.catalog), chunk_bytes=int(payload))
+        payload = self.sql.exec(
+            "SELECT coalesce(sum(length(data)), 0) AS b, coalesce(sum(length(fives)), 0) AS f "
+            "FROM chunks"
+        ).one()
+        counts.update(series=len(self.catalog), chunk_bytes=int(payload["b"]),
+                      fives_bytes=int(payload["f"]))  # fmt: skip
         counts["database_bytes"] = int(getattr(self.sql, "databaseSize", 0) or 0)
         return counts
 
