@@ -66,6 +66,7 @@ class Front:
     pending: dict[Key, list[int]] = field(default_factory=dict)
     subjects: set[str] = field(default_factory=set)  # "ip=..", "user=.." with queued work
     held: dict[Key, int] = field(default_factory=dict)  # counters a shard is deciding on now
+    sending: set[Key | str] = field(default_factory=set)  # keys and subjects of the batch out
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     full: asyncio.Event = field(default_factory=asyncio.Event)
     flusher: bool = False
@@ -202,10 +203,15 @@ def flush_s(env: Any) -> float:
 def behind(front: Front, items: list[dict[str, Any]], subjects: tuple[str, ...]) -> bool:
     """Whether queued work concerns this check's counters or subjects: then it must reach the
     shards before the check does (a new source's first check need not wait for the batch).
-    A batch on its way counts as behind: its keys have left `pending` but not yet arrived."""
-    if front.lock.locked() or any(s in front.subjects for s in subjects):
-        return True
-    return any((str(i["rule"]["id"]), str(i["key"])) in front.pending for i in items)
+    A batch on its way counts too: its keys have left `pending` but not yet arrived."""
+    for subject in subjects:
+        if subject in front.subjects or subject in front.sending:
+            return True
+    for item in items:
+        key = (str(item["rule"]["id"]), str(item["key"]))
+        if key in front.pending or key in front.sending:
+            return True
+    return False
 
 
 async def flush(env: Any, telemetry: Telemetry, front: Front) -> None:
@@ -220,13 +226,17 @@ async def flush(env: Any, telemetry: Telemetry, front: Front) -> None:
             for index, bundle in queued.bundles.items():
                 by_shard.setdefault(index, []).append(bundle)
         sent = {key: list(times) for key, times in front.pending.items()}
+        front.sending = {*sent, *front.subjects}
         front.pending.clear()
         front.subjects.clear()
         indexes = list(by_shard)
-        replies = await asyncio.gather(
-            *(shards.stub(env, i).check_many(by_shard[i]) for i in indexes),
-            return_exceptions=True,
-        )
+        try:
+            replies = await asyncio.gather(
+                *(shards.stub(env, i).check_many(by_shard[i]) for i in indexes),
+                return_exceptions=True,
+            )
+        finally:
+            front.sending = set()
         answers = _answers(front, indexes, replies, sent)
     await _act(env, telemetry, queue, answers)
 
