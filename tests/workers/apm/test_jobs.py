@@ -119,6 +119,32 @@ async def test_old_spans_move_to_r2_and_stay_readable_until_retention(
 
 
 @pytest.mark.anyio
+async def test_archived_traces_are_found_by_span_conditions_except_attributes(
+    http: httpx.AsyncClient, stack: Stack, clock: ManualClock
+) -> None:
+    root = span(9, 1, ms=300.0, status={"code": "error"})
+    query_span = span(9, 2, ms=40.0, parent_span_id=f"{1:016x}", service="db", name="SELECT")
+    query_span["attributes"] = {}  # route: its name
+    await send(http, [root, query_span, span(10, 3, ms=5.0)])
+    clock.set(START + DAY + 2 * HOUR)
+    await stack.trigger_cron("17 * * * *")
+
+    async def found(**params: str) -> list[str]:
+        window = {"since": f"{int(START * 1000) - 60_000}", "until": f"{int(clock.now() * 1000)}"}
+        reply = await http.get("/apm/traces", params={**window, **params}, headers=READ)
+        assert reply.status_code == 200, reply.text
+        return [row["trace_id"][-2:] for row in reply.json()["traces"]]
+
+    assert (await http.get(f"/apm/traces/{9:032x}", headers=READ)).json()["archived"] is True
+    assert await found(route="/pitches") == ["0a", "09"]
+    assert await found(route="/pitches", status="error", min_duration_ms="250") == ["09"]
+    assert await found(route="/pitches", min_duration_ms="301") == []
+    assert await found(service="db", route="SELECT", min_duration_ms="30") == ["09"]
+    assert await found(service="db", status="error") == []  # the error is the api span's
+    assert await found(**{"attr.http.route": "/pitches"}) == []  # R2 only: not searched
+
+
+@pytest.mark.anyio
 async def test_every_archive_batch_gets_its_own_object(
     http: httpx.AsyncClient, stack: Stack, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

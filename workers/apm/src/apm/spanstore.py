@@ -42,6 +42,18 @@ SCHEMA = (
     " total_ns INTEGER NOT NULL, start_ns INTEGER NOT NULL,"
     " PRIMARY KEY (trace_id, fingerprint)) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS repeats_by_start ON repeats (start_ns)",
+    # What search needs of an archived trace's spans (their rows go to R2): one row per
+    # service, route and error flag, with the longest duration among them.
+    "CREATE TABLE IF NOT EXISTS archived_facts (trace_id TEXT NOT NULL, service TEXT NOT NULL,"
+    " route TEXT NOT NULL, error INTEGER NOT NULL, duration_ns INTEGER NOT NULL,"
+    " start_ns INTEGER NOT NULL, PRIMARY KEY (trace_id, service, route, error)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS archived_facts_by_start ON archived_facts (start_ns)",
+)
+_FACTS = (
+    "INSERT OR REPLACE INTO archived_facts (trace_id, service, route, error, duration_ns,"
+    " start_ns) SELECT trace_id, service, route, error, max(end_ns - start_ns), min(start_ns)"
+    " FROM spans WHERE trace_id IN (SELECT value->>0 FROM json_each(?))"
+    " GROUP BY trace_id, service, route, error"
 )
 
 # Rows are bound as parameters, `ROWS_PER_INSERT` per statement (at most 100 bound values per
@@ -176,14 +188,23 @@ class SpanStore:
         if query.get("service"):
             where.append("instr(t.services, ?) > 0")
             params.append(f",{query['service']},")
-        conditions, span_params = _span_conditions(query)
+        conditions, span_params = _span_conditions(query, "s")
         if conditions:
-            where.append(
-                "EXISTS (SELECT 1 FROM spans AS s WHERE s.trace_id = t.trace_id AND "  # noqa: S608
-                + " AND ".join(conditions)
-                + ")"
-            )
-            params += span_params
+            hot = "EXISTS (SELECT 1 FROM spans AS s WHERE s.trace_id = t.trace_id AND {})"
+            if query.get("attributes"):  # archived attributes are in R2 only: hot spans
+                where.append(hot.format(" AND ".join(conditions)))
+                params += span_params
+            else:  # a hot span, or the facts kept of an archived trace's spans
+                facts, fact_params = _span_conditions(query, "f")
+                archived = (
+                    "t.archive IS NOT NULL AND EXISTS (SELECT 1 FROM archived_facts AS f"
+                    " WHERE f.trace_id = t.trace_id AND {})"
+                )
+                where.append(
+                    f"({hot.format(' AND '.join(conditions))}"
+                    f" OR ({archived.format(' AND '.join(facts))}))"
+                )
+                params += span_params + fact_params
         found: list[dict[str, Any]] = self.sql.exec(
             "SELECT t.trace_id, t.start_ns, t.end_ns, t.span_count, t.error_count, t.services,"  # noqa: S608
             " t.root_service, t.root_name, t.root_route FROM traces AS t WHERE "
@@ -255,6 +276,7 @@ class SpanStore:
     def archived(self, keys: dict[str, str]) -> int:
         """Mark traces as archived under R2 keys and delete their hot spans."""
         pairs = json.dumps([[trace_id, key] for trace_id, key in keys.items()])
+        self.sql.exec(_FACTS, pairs)
         self.sql.exec(
             "UPDATE traces SET archive = (SELECT value->>1 FROM json_each(?1)"
             " WHERE value->>0 = traces.trace_id) WHERE trace_id IN"
@@ -274,6 +296,7 @@ class SpanStore:
             "DELETE FROM traces WHERE decision = 0 AND updated_ms < ?", dropped_before_ms
         ).rowsWritten
         repeats = self.sql.exec("DELETE FROM repeats WHERE start_ns < ?", before_ns).rowsWritten
+        self.sql.exec("DELETE FROM archived_facts WHERE start_ns < ?", before_ns)
         self.sql.exec(
             "DELETE FROM resources WHERE id NOT IN (SELECT DISTINCT resource_id FROM spans)"
         )
@@ -285,21 +308,25 @@ class SpanStore:
         return {"spans": int(spans), "traces": int(traces)}
 
 
-def _span_conditions(query: dict[str, Any]) -> tuple[list[str], list[Any]]:
+def _span_conditions(query: dict[str, Any], table: str) -> tuple[list[str], list[Any]]:
+    """Conditions one span must meet, on `spans` (alias `s`) or `archived_facts` (`f`, which
+    has no attributes: the caller leaves those to hot spans)."""
     conditions: list[str] = []
     params: list[Any] = []
     for column in ("service", "route"):
         if query.get(column):
-            conditions.append(f"s.{column} = ?")
+            conditions.append(f"{table}.{column} = ?")
             params.append(query[column])
     if query.get("error"):
-        conditions.append("s.error = 1")
+        conditions.append(f"{table}.error = 1")
     if query.get("min_duration_ns"):
-        conditions.append("s.end_ns - s.start_ns >= ?")
+        duration = "s.end_ns - s.start_ns" if table == "s" else "f.duration_ns"
+        conditions.append(f"{duration} >= ?")
         params.append(int(query["min_duration_ns"]))
-    for key, values in (query.get("attributes") or {}).items():
-        path = '$."' + key.replace('"', '""') + '"'
-        marks = ", ".join("?" for _ in values)
-        conditions.append(f"json_extract(s.attributes, ?) IN ({marks})")
-        params += [path, *values]
+    if table == "s":
+        for key, values in (query.get("attributes") or {}).items():
+            path = '$."' + key.replace('"', '""') + '"'
+            marks = ", ".join("?" for _ in values)
+            conditions.append(f"json_extract(s.attributes, ?) IN ({marks})")
+            params += [path, *values]
     return conditions, params
