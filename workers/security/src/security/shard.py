@@ -9,7 +9,7 @@ about one key is atomic. Arguments and results are plain dicts (RPC rules).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
+from dataclasses import fields
 from typing import Any
 
 from security.behave import profiles
@@ -27,14 +27,21 @@ TALLY_SCHEMA = (
 PROFILE_IDLE_MS = 7 * 24 * 3600 * 1000
 
 
+_THRESHOLD_NAMES = frozenset(f.name for f in fields(Thresholds))
+_SCORING_NAMES = frozenset(f.name for f in fields(Scoring))
+_DEFAULT_THRESHOLDS, _DEFAULT_SCORING = Thresholds(), Scoring()
+
+
 def thresholds_from(raw: dict[str, Any] | None) -> Thresholds:
-    names = {f.name for f in fields(Thresholds)}
-    return Thresholds(**{k: v for k, v in (raw or {}).items() if k in names})
+    if not raw:  # the usual case: the policy keeps the defaults
+        return _DEFAULT_THRESHOLDS
+    return Thresholds(**{k: v for k, v in raw.items() if k in _THRESHOLD_NAMES})
 
 
 def scoring_from(raw: dict[str, Any] | None) -> Scoring:
-    names = {f.name for f in fields(Scoring)}
-    return Scoring(**{k: v for k, v in (raw or {}).items() if k in names})
+    if not raw:
+        return _DEFAULT_SCORING
+    return Scoring(**{k: v for k, v in raw.items() if k in _SCORING_NAMES})
 
 
 class ShardCore:
@@ -217,7 +224,11 @@ class ShardCore:
             "rule": rule["id"],
             "key": key,
             "window_s": int(rule["window_s"]),
-            **asdict(decision),
+            "allowed": decision.allowed,
+            "limit": decision.limit,
+            "remaining": decision.remaining,
+            "reset_ms": decision.reset_ms,
+            "retry_after_ms": decision.retry_after_ms,
         }
         if rule.get("mode") != "exact":  # the isolate's copy to decide on (security.front)
             state = self.limiter.counter_state(rule["id"], key, int(rule["window_s"]) * 1000)
