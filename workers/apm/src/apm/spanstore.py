@@ -2,10 +2,10 @@
 
 Ingest: the Worker sends a chunk's rows as one JSON array (one string crosses RPC, not a
 value per cell), the shard binds them a few rows per statement, `INSERT OR IGNORE` drops
-exporter retries and `RETURNING` says which rows were new, so
-statistics count every span exactly once. Per-trace summaries (for search and tail sampling),
-service-map edges and N+1 repeats are derived in the same event, from what is stored: a child
-that arrived before its parent gets its edge when the parent arrives.
+exporter retries and `RETURNING` says which rows were new, so statistics count every span
+exactly once. Per-trace summaries (for search and tail sampling), service-map edges and N+1
+repeats are derived in the same event, from what is stored: a child that arrived before its
+parent gets its edge when the parent arrives.
 """
 
 from __future__ import annotations
@@ -108,6 +108,9 @@ _REPEATS = (
 class SpanStore:
     def __init__(self, sql: Any) -> None:
         self.sql = sql
+        # Resource ids stored by this object since it started (content ids: never stale, as
+        # long as `forget` clears it when it deletes resources).
+        self._resources: set[str] = set()
         for statement in SCHEMA:
             sql.exec(statement)
 
@@ -121,11 +124,13 @@ class SpanStore:
         that were new when some were not, and the cross-service edges the new rows completed.
         """
         for resource_id, attributes in resources:
-            self.sql.exec(
-                "INSERT OR IGNORE INTO resources (id, attributes) VALUES (?, ?)",
-                resource_id,
-                attributes,
-            )
+            if resource_id not in self._resources:  # a service sends the same few, again and again
+                self.sql.exec(
+                    "INSERT OR IGNORE INTO resources (id, attributes) VALUES (?, ?)",
+                    resource_id,
+                    attributes,
+                )
+                self._resources.add(resource_id)
         new: list[str] = []
         edges: list[list[Any]] = []
         duplicates = 0
@@ -300,6 +305,7 @@ class SpanStore:
         self.sql.exec(
             "DELETE FROM resources WHERE id NOT IN (SELECT DISTINCT resource_id FROM spans)"
         )
+        self._resources.clear()
         return {"traces": traces + dropped, "repeats": repeats}
 
     def counts(self) -> dict[str, int]:
