@@ -20,7 +20,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
-from infra.samples import Batch
+from infra.samples import Batch, Block
 from infra.series import canonical_labels
 from obs_schema.otlp import common, metrics
 from obs_schema.otlp.common import OtlpError
@@ -199,37 +199,55 @@ def _histograms(batch: Batch, family: str, unit: str, data: Any,
                 resource: tuple[str, dict[str, str]], where: str,
                 out: metrics.Decoded) -> None:  # fmt: skip
     cumulative = data.aggregation_temporality != 1
+    numbered, cached, base = batch.labels, _LABELS.get, resource[0]
+    by_bounds: dict[tuple[float, ...], list[Block] | None] = {}
+    added = 0
     for i, dp in enumerate(data.data_points):
         if dp.flags & NO_RECORDED_VALUE:
             continue
-        labels = _labels(resource, tuple(dp.attributes))
-        bounds, counts = list(dp.explicit_bounds), list(dp.bucket_counts)
-        total = dp.sum if dp.HasField("sum") else 0.0
-        if not isinstance(labels, str):
-            out.reject(f"{where}.dataPoints[{i}]", str(labels))
+        raw = tuple(dp.attributes)
+        labels = cached((base, raw)) or _labels(resource, raw)
+        bounds, counts = tuple(dp.explicit_bounds), list(dp.bucket_counts)
+        if bounds in by_bounds:
+            blocks = by_bounds[bounds]
+        else:  # the buckets' blocks, or None for bounds that are not finite
+            blocks = by_bounds[bounds] = (
+                batch.histogram_blocks(family, (*bounds, math.inf), cumulative, unit, "bucket")
+                if all(map(math.isfinite, bounds)) else None
+            )  # fmt: skip
+        has_sum, t_ns, count = dp.HasField("sum"), dp.time_unix_nano, dp.count
+        total = dp.sum if has_sum else 0.0
+        if (type(labels) is not str or blocks is None or t_ns <= 0
+                or len(counts) != len(bounds) + 1 or sum(counts) != count
+                or (has_sum and not math.isfinite(total))):  # fmt: skip
+            problem = labels if not isinstance(labels, str) else _histogram_problem(dp, counts)
+            out.reject(f"{where}.dataPoints[{i}]", str(problem))
             continue
-        if (problem := _histogram_problem(dp, bounds, counts)) is not None:
-            out.reject(f"{where}.dataPoints[{i}]", problem)
-            continue
-        batch.histogram_canonical(
-            family, labels, dp.time_unix_nano // 1_000_000, float(dp.count), total,
-            bounds, counts, cumulative=cumulative,
-            start_ms=dp.start_time_unix_nano // 1_000_000, unit=unit,
-        )  # fmt: skip
+        label = numbered.get(labels)
+        if label is None:
+            label = batch.label_id(labels)
+        t_ms, start_ms = t_ns // 1_000_000, dp.start_time_unix_nano // 1_000_000
+        for block, value in zip(blocks, (count, total, *counts), strict=True):
+            block.ids.append(label)
+            block.ts.append(t_ms)
+            block.starts.append(start_ms)
+            block.values.append(value)
+        added += len(blocks)
+    batch.points += added
 
 
-def _histogram_problem(dp: Any, bounds: list[float], counts: list[int]) -> str | None:
+def _histogram_problem(dp: Any, counts: list[int]) -> str:
+    """Why a histogram point is refused, in the shared decoder's order of checks."""
     if dp.HasField("sum") and not math.isfinite(dp.sum):
         return "values must be finite numbers"
+    bounds = list(dp.explicit_bounds)
     if not all(map(math.isfinite, bounds)):
         return "values must be finite numbers"
     if dp.time_unix_nano <= 0:
         return "timeUnixNano is required"
     if len(counts) != len(bounds) + 1:
         return "bucketCounts must have one more entry than explicitBounds"
-    if sum(counts) != dp.count:
-        return "count must equal the sum of bucketCounts"
-    return None
+    return "count must equal the sum of bucketCounts"
 
 
 def _resource(raw: tuple[bytes, ...]) -> tuple[str, dict[str, str]]:

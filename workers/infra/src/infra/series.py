@@ -47,6 +47,7 @@ class Series:
     raw_start: int | None = None
     raw_ms: int | None = None
     dirty: bool = False
+    pend: dict[int, float] | None = None  # minute -> value folded in, not yet in head
 
     def __post_init__(self) -> None:
         if self.le is not None and self.le >= INF_MARK:

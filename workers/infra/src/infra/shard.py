@@ -35,8 +35,11 @@ MAX_SERIES = 50_000
 COMPACT_ROWS = 60_000  # head rows handled per compaction call; the rest wait for the next
 ROWS_PER_INSERT = 33  # 3 parameters a row, under the 100-parameter limit per statement
 IN_BATCH = 90
-FLUSH_LOGGED = 256  # payloads logged before the folded minutes are written to head
-FLUSH_PENDING = 100_000  # (series, minute) values held in memory before they are written
+# The folded minutes are written to head (and the log emptied) after this many payloads (what a
+# restart may have to replay), this many (series, minute) values, or this long.
+FLUSH_LOGGED = 1024
+FLUSH_PENDING = 100_000
+FLUSH_AGE_MS = 60_000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -84,9 +87,11 @@ class ShardCore:
         sql.exec(SCHEMA)
         _add_fives_column(sql)
         self.catalog = Catalog(sql, max_series)
-        # Folded but not yet in `head`: (series id, minute) -> value, and the series touched.
-        self.pending: dict[tuple[int, int], float] = {}
+        # Series with samples folded in (`Series.pend`) but not yet in `head`, and how many
+        # (series, minute) values they hold.
         self.touched: dict[int, Series] = {}
+        self.pending = 0
+        self.logged_at = 0
         self.logged = 0
         self._by_block: dict[tuple[str, float | None], dict[str, Series]] = {}
         self._replay()
@@ -118,8 +123,11 @@ class ShardCore:
         result = self._fold_blocks(blocks, now_ms)
         self.sql.exec("INSERT INTO log (now_ms, header, data) VALUES (?, ?, ?)",
                       now_ms, header, data)  # fmt: skip
+        if not self.logged:
+            self.logged_at = now_ms
         self.logged += 1
-        if self.logged >= FLUSH_LOGGED or len(self.pending) >= FLUSH_PENDING:
+        if (self.logged >= FLUSH_LOGGED or self.pending >= FLUSH_PENDING
+                or now_ms - self.logged_at >= FLUSH_AGE_MS):  # fmt: skip
             self.flush()
         return result
 
@@ -133,7 +141,7 @@ class ShardCore:
         labels, blocks = payload
         fold = self._fold_start(now_ms)
         for meta, ids, ts, starts, values in blocks:
-            members = self._members(meta, [labels[int(i)] for i in ids], now_ms, fold.result)
+            members = self._members(meta, [labels[i] for i in ids], now_ms, fold.result)
             if replay is not None:
                 for series in members:
                     if series is not None:
@@ -169,18 +177,20 @@ class ShardCore:
     def flush(self) -> None:
         """Write the folded minutes to `head` and counter state to `series`, and empty the log
         they came from (one event: all of it or none)."""
-        if self.pending:
-            by_agg: dict[str, dict[tuple[int, int], float]] = {}
-            aggs = {s.id: s.agg for s in self.touched.values()}
-            for key, value in self.pending.items():
-                by_agg.setdefault(aggs.get(key[0], "last"), {})[key] = value
-            for agg, rows in by_agg.items():
-                self._write_head(agg, rows)
+        by_agg: dict[str, dict[tuple[int, int], float]] = {}
+        for series in self.touched.values():
+            if series.pend:
+                rows = by_agg.setdefault(series.agg, {})
+                for minute, value in series.pend.items():
+                    rows[(series.id, minute)] = value
+            series.pend = None
+        for agg, rows in by_agg.items():
+            self._write_head(agg, rows)
         self.catalog.save_dirty(self.touched.values())
         if self.logged:
             self.sql.exec("DELETE FROM log")
             self._set_meta("flushed_id", str(max(self.catalog.by_id, default=0)))
-        self.pending, self.touched, self.logged = {}, {}, 0
+        self.pending, self.touched, self.logged = 0, {}, 0
 
     def _replay(self) -> None:
         """Fold what was logged but not flushed before the object last stopped, then flush."""
@@ -388,7 +398,7 @@ class ShardCore:
 
 
 Payload = tuple[
-    list[str], list[tuple[dict[str, Any], list[float], list[float], list[float], list[float]]]
+    list[str], list[tuple[dict[str, Any], list[int], list[int], list[int], list[float]]]
 ]
 
 
@@ -404,20 +414,24 @@ def decode_payload(header: str, data: bytes) -> Payload:
         sizes = [int(meta["count"]) for meta in metas]
     except (ValueError, TypeError, KeyError):
         raise ValueError("payload header must name label sets and blocks of series") from None
-    if len(data) != 32 * sum(sizes) or min(sizes, default=1) < 1:
+    total = sum(sizes)
+    if len(data) != 32 * total or min(sizes, default=1) < 1:
         raise ValueError("payload data does not match its header")
-    numbers = array("d")
-    numbers.frombytes(data)
+    integers, numbers = array("q"), array("d")
+    integers.frombytes(data[: 24 * total])
+    numbers.frombytes(data[24 * total :])
     if sys.byteorder != "little":
+        integers.byteswap()
         numbers.byteswap()
-    values, blocks, at = numbers.tolist(), [], 0
+    ints, values, blocks, at, at_value = integers.tolist(), numbers.tolist(), [], 0, 0
     for meta, n in zip(metas, sizes, strict=True):
-        ids = values[at : at + n]
-        if any(not 0 <= i < len(labels) for i in ids) or not isinstance(meta["n"], str):
+        ids = ints[at : at + n]
+        if (min(ids) < 0 or max(ids) >= len(labels)) or not isinstance(meta["n"], str):
             raise ValueError("a payload block names an unknown label set")
-        blocks.append((meta, ids, values[at + n : at + 2 * n], values[at + 2 * n : at + 3 * n],
-                       values[at + 3 * n : at + 4 * n]))  # fmt: skip
-        at += 4 * n
+        blocks.append((meta, ids, ints[at + n : at + 2 * n], ints[at + 2 * n : at + 3 * n],
+                       values[at_value : at_value + n]))  # fmt: skip
+        at += 3 * n
+        at_value += n
     return labels, blocks
 
 
@@ -437,19 +451,17 @@ class Replay:
 class Fold:
     """Samples folded into the shard's pending minutes (per series and minute, by its agg)."""
 
-    __slots__ = ("catalog", "newest", "oldest", "pending", "result", "touched")
+    __slots__ = ("catalog", "core", "newest", "oldest", "result", "touched")
 
     def add_block(
-        self, members: list[Series | None], cumulative: bool, ts: list[float],
-        starts: list[float], values: list[float],
+        self, members: list[Series | None], cumulative: bool, ts: list[int],
+        starts: list[int], values: list[float],
     ) -> None:  # fmt: skip
         """`add` for a block's columns, with the common case of a counter inlined (a sample
         after the last one, no reset): most samples of an export take this path."""
-        pending, touched, oldest, newest = self.pending, self.touched, self.oldest, self.newest
-        accepted = 0
-        for series, t_ms, start_ms, value in zip(
-            members, map(int, ts), map(int, starts), values, strict=True
-        ):
+        touched, oldest, newest = self.touched, self.oldest, self.newest
+        accepted = added = 0
+        for series, t_ms, start_ms, value in zip(members, ts, starts, values, strict=True):
             if series is None:
                 continue
             if cumulative:
@@ -465,25 +477,30 @@ class Fold:
             elif t_ms < oldest or t_ms > newest:
                 self.add(series, cumulative, t_ms, start_ms, value)
                 continue
-            key = (series.id, t_ms // MINUTE_MS)
-            old = pending.get(key)
+            minute = t_ms // MINUTE_MS
+            pend = series.pend
+            if pend is None:
+                pend = series.pend = {}
+                touched[series.id] = series
+            old = pend.get(minute)
             if old is None:
-                pending[key] = value
+                pend[minute] = value
+                added += 1
             elif series.agg == "sum":
-                pending[key] = old + value
+                pend[minute] = old + value
             else:
-                pending[key] = merge(series.agg, old, value)
+                pend[minute] = merge(series.agg, old, value)
             if t_ms - series.last_ms >= MINUTE_MS:
                 series.last_ms, series.dirty = t_ms, True
-            touched[series.id] = series
             accepted += 1
         self.result.accepted += accepted
+        self.core.pending += added
 
     def __init__(self, core: ShardCore, now_ms: int) -> None:
         self.result = IngestResult()
         self.oldest = now_ms - MINUTE_RETENTION_DAYS * 86_400_000
         self.newest = now_ms + FUTURE_TOLERANCE_MS
-        self.pending, self.touched, self.catalog = core.pending, core.touched, core.catalog
+        self.core, self.touched, self.catalog = core, core.touched, core.catalog
 
     def add(self, series: Series, cumulative: bool, t_ms: int, start_ms: int, value: float) -> None:
         if t_ms < self.oldest or t_ms > self.newest:
@@ -498,17 +515,16 @@ class Fold:
                 self.result.reject(1, "cumulative sample older than the last one")
                 return
             value = delta
-        key = (series.id, t_ms // MINUTE_MS)
-        old = self.pending.get(key)
+        minute = t_ms // MINUTE_MS
+        if series.pend is None:
+            series.pend = {}
+            self.touched[series.id] = series
+        old = series.pend.get(minute)
         if old is None:
-            self.pending[key] = value
-        elif series.agg == "sum":
-            self.pending[key] = old + value
-        else:
-            self.pending[key] = merge(series.agg, old, value)
+            self.core.pending += 1
+        series.pend[minute] = value if old is None else merge(series.agg, old, value)
         if t_ms - series.last_ms >= MINUTE_MS:
             series.last_ms, series.dirty = t_ms, True
-        self.touched[series.id] = series
         self.result.accepted += 1
 
 
