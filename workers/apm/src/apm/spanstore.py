@@ -67,32 +67,40 @@ _INSERTS = {
     )
     for n in range(1, ROWS_PER_INSERT + 1)
 }
-_TRACES = (
+# Per-trace summaries, merged into what earlier exports of the trace stored (late spans add to
+# the counts; an archived trace's earlier spans are no longer here to be counted again).
+_TRACE_COLUMNS = 10
+_TRACE_VALUES = "(" + ", ".join("?" for _ in range(_TRACE_COLUMNS)) + ")"
+TRACES_PER_UPSERT = 100 // _TRACE_COLUMNS
+_UPSERT = (
     "INSERT INTO traces (trace_id, start_ns, end_ns, span_count, error_count, services,"
-    " root_service, root_name, root_route, updated_ms)"
-    " SELECT trace_id, min(start_ns), max(end_ns), count(*), sum(error),"
-    " ',' || group_concat(DISTINCT service) || ',',"
-    " max(CASE WHEN parent_id = '' THEN service END), max(CASE WHEN parent_id = '' THEN name END),"
-    " max(CASE WHEN parent_id = '' THEN route END), ?2 FROM spans"
-    " WHERE trace_id IN (SELECT value->>0 FROM json_each(?1)) GROUP BY trace_id"
-    " ON CONFLICT (trace_id) DO UPDATE SET start_ns = excluded.start_ns,"
-    " end_ns = excluded.end_ns, span_count = excluded.span_count,"
-    " error_count = excluded.error_count, services = excluded.services,"
-    " root_service = excluded.root_service, root_name = excluded.root_name,"
-    " root_route = excluded.root_route, updated_ms = excluded.updated_ms"
+    " root_service, root_name, root_route, updated_ms) VALUES {}"
+    " ON CONFLICT (trace_id) DO UPDATE SET start_ns = min(start_ns, excluded.start_ns),"
+    " end_ns = max(end_ns, excluded.end_ns), span_count = span_count + excluded.span_count,"
+    " error_count = error_count + excluded.error_count, services = excluded.services,"
+    " root_service = coalesce(excluded.root_service, root_service),"
+    " root_name = coalesce(excluded.root_name, root_name),"
+    " root_route = coalesce(excluded.root_route, root_route), updated_ms = excluded.updated_ms"
 )
-# Cross-service parent -> child pairs completed by this chunk: a new child (`?1` lists the new
-# [trace, span] ids) under any parent, or an older child (rowid before `?2`, the chunk's first)
-# whose parent just arrived. Each older child is visited once per chunk, not once per new span.
-_EDGES = (
+_UPSERTS = {
+    n: _UPSERT.format(", ".join([_TRACE_VALUES] * n))  # constant text: every value is bound
+    for n in range(1, TRACES_PER_UPSERT + 1)
+}
+# Cross-service parent -> child pairs a chunk completes, besides those whose parent and child
+# both came in it (found in Python): a new child whose parent was stored before (`?1`: those
+# children's [trace, span] ids), and an older child (rowid before `?2`, the chunk's first)
+# whose parent just arrived (`?3`: the chunk's trace ids).
+_EDGES_TO_OLD_PARENTS = (
     "SELECT p.service AS caller, c.service AS callee, c.start_ns, c.end_ns, c.error, c.trace_id,"
     " c.span_id FROM json_each(?1) AS n"
     " JOIN spans AS c ON c.trace_id = n.value->>0 AND c.span_id = n.value->>1"
     " JOIN spans AS p ON p.trace_id = c.trace_id AND p.span_id = c.parent_id"
-    " WHERE c.parent_id != '' AND p.service != c.service"
-    " UNION ALL"
-    " SELECT p.service, c.service, c.start_ns, c.end_ns, c.error, c.trace_id, c.span_id"
-    " FROM spans AS c JOIN spans AS p ON p.trace_id = c.trace_id AND p.span_id = c.parent_id"
+    " WHERE p.service != c.service"
+)
+_EDGES_FROM_NEW_PARENTS = (
+    "SELECT p.service AS caller, c.service AS callee, c.start_ns, c.end_ns, c.error,"
+    " c.trace_id, c.span_id FROM spans AS c"
+    " JOIN spans AS p ON p.trace_id = c.trace_id AND p.span_id = c.parent_id"
     " WHERE c.trace_id IN (SELECT value->>0 FROM json_each(?1)) AND c.rowid < ?2"
     " AND p.rowid >= ?2 AND c.parent_id != '' AND p.service != c.service"
 )
@@ -134,20 +142,74 @@ class SpanStore:
         new: list[str] = []
         edges: list[list[Any]] = []
         duplicates = 0
-        for rows, ids, count, databases in chunks:
+        for text, ids, count, databases in chunks:
             first = self.sql.exec("SELECT coalesce(max(rowid), 0) + 1 AS r FROM spans").one()["r"]
-            inserted = self._insert_rows(json.loads(rows))
-            keys = ids  # the usual case: every row was new
+            rows = json.loads(text)
+            inserted = self._insert_rows(rows)
+            fresh = rows  # the usual case: every row was new
             if len(inserted) != count:
                 duplicates += int(count) - len(inserted)
-                keys = json.dumps([[row["trace_id"], row["span_id"]] for row in inserted])
-                new.extend(row["trace_id"] + row["span_id"] for row in inserted)
-            self.sql.exec(_TRACES, ids, now_ms)
+                keys = {row["trace_id"] + row["span_id"] for row in inserted}
+                new.extend(keys)
+                fresh = [row for row in rows if row[0] + row[1] in keys]
+            self._upsert_traces(fresh, now_ms)
             if databases:  # only chunks with database spans can hold N+1 repeats
                 self.sql.exec(_REPEATS, ids, REPEAT_FLOOR)
-            edges.extend(list(row.values()) for row in self.sql.exec(_EDGES, keys, first))
+            edges += self._edges(fresh, rows, ids, first)
         dropped = self._drop_late_spans_of_dropped_traces([chunk[1] for chunk in chunks])
         return {"duplicates": duplicates, "new": new, "edges": edges, "dropped": dropped}
+
+    def _upsert_traces(self, rows: list[list[Any]], now_ms: int) -> None:
+        """Add new rows (`COLUMNS` order) to the summaries of their traces."""
+        found: dict[str, list[Any]] = {}
+        for trace_id, _, parent, name, _, service, route, start, end, _, error, *_ in rows:
+            summary = found.get(trace_id)
+            if summary is None:  # start, end, spans, errors, services, root service/name/route
+                summary = found[trace_id] = [start, end, 0, 0, {}, None, None, None]
+            summary[0], summary[1] = min(summary[0], start), max(summary[1], end)
+            summary[2] += 1
+            summary[3] += error
+            summary[4][service] = True
+            if not parent:
+                summary[5:8] = service, name, route
+        if not found:
+            return
+        stored = self.sql.exec(
+            "SELECT trace_id, services FROM traces WHERE trace_id IN"
+            " (SELECT value FROM json_each(?))",
+            json.dumps(list(found)),
+        )
+        for row in stored:  # services of earlier exports first, in their order
+            earlier = dict.fromkeys(s for s in str(row["services"]).split(",") if s)
+            found[row["trace_id"]][4] = earlier | found[row["trace_id"]][4]
+        values = [
+            [trace_id, *summary[:4], "," + ",".join(summary[4]) + ",", *summary[5:], now_ms]
+            for trace_id, summary in found.items()
+        ]
+        for start in range(0, len(values), TRACES_PER_UPSERT):
+            part = values[start : start + TRACES_PER_UPSERT]
+            self.sql.exec(_UPSERTS[len(part)], *[value for row in part for value in row])
+
+    def _edges(
+        self, fresh: list[list[Any]], rows: list[list[Any]], ids: str, first: int
+    ) -> list[list[Any]]:
+        """Cross-service `[caller, callee, start, end, error, trace, span]` the chunk completes."""
+        services = {(row[0], row[1]): row[5] for row in rows}
+        edges: list[list[Any]] = []
+        parent_stored_before: list[list[str]] = []
+        for trace_id, span_id, parent, _, _, service, _, start, end, _, error, *_ in fresh:
+            if not parent:
+                continue
+            caller = services.get((trace_id, parent))
+            if caller is None:
+                parent_stored_before.append([trace_id, span_id])
+            elif caller != service:
+                edges.append([caller, service, start, end, error, trace_id, span_id])
+        if parent_stored_before:
+            found = self.sql.exec(_EDGES_TO_OLD_PARENTS, json.dumps(parent_stored_before))
+            edges += [list(row.values()) for row in found]
+        edges += [list(row.values()) for row in self.sql.exec(_EDGES_FROM_NEW_PARENTS, ids, first)]
+        return edges
 
     def _insert_rows(self, rows: list[list[Any]]) -> list[dict[str, Any]]:
         """Insert rows not stored yet; answers the `trace_id, span_id` of those inserted."""
