@@ -5,14 +5,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import httpx
+import pytest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from infra import intake, otlpwire
 from infra.samples import Batch
 from obs_schema.otlp import common, metrics
+from tests.workers.infra.helpers import INGEST, READ
 
 T = 1_767_225_600_000_000_000
 START = T - 60 * 10**9
@@ -33,7 +37,7 @@ def attrs(**values: Any) -> list[KeyValue]:
     return out
 
 
-def export() -> bytes:
+def export(bad_histograms: bool = False) -> bytes:
     """Every kind the fast path takes, with each way a point can be refused or skipped."""
     request = ExportMetricsServiceRequest()
     resource = request.resource_metrics.add()
@@ -64,13 +68,23 @@ def export() -> bytes:
         time_unix_nano=T, start_time_unix_nano=START, count=4, sum=0.5,
         explicit_bounds=[0.1, 1.0], bucket_counts=[1, 2, 1],
     ).attributes.extend(attrs(route="/a"))  # fmt: skip
-    histogram.data_points.add(
-        time_unix_nano=T, count=4, explicit_bounds=[0.1], bucket_counts=[1, 2]
-    )  # refused: counts disagree with count
-    histogram.data_points.add(time_unix_nano=T, count=1, explicit_bounds=[0.1], bucket_counts=[1])
+    if bad_histograms:
+        histogram.data_points.add(
+            time_unix_nano=T, count=4, explicit_bounds=[0.1], bucket_counts=[1, 2]
+        )  # refused: counts disagree with count
+        histogram.data_points.add(
+            time_unix_nano=T, count=1, explicit_bounds=[0.1], bucket_counts=[1]
+        )  # refused: one count too few
     scope.metrics.add(name="bad name!").gauge.data_points.add(time_unix_nano=T, as_double=1)
     scope.metrics.add(name="empty")  # refused: no data
     return bytes(request.SerializeToString())
+
+
+def reference(body: bytes) -> tuple[Batch, metrics.Decoded]:
+    batch = Batch()
+    decoded = metrics.decode(body, common.PROTOBUF)
+    intake.add_otlp(batch, decoded.points)
+    return batch, decoded
 
 
 def test_the_fast_path_stores_and_refuses_what_the_shared_decoder_does() -> None:
@@ -78,13 +92,18 @@ def test_the_fast_path_stores_and_refuses_what_the_shared_decoder_does() -> None
     fast = Batch()
     decoded = otlpwire.decode_into(fast, body)
     assert decoded is not None
-    slow = Batch()
-    reference = metrics.decode(body, common.PROTOBUF)
-    intake.add_otlp(slow, reference.points)
+    slow, expected = reference(body)
     assert fast.entries == slow.entries
-    assert (decoded.rejected, decoded.errors) == (reference.rejected, reference.errors)
-    assert decoded.rejected == 9
+    assert (decoded.rejected, decoded.errors) == (expected.rejected, expected.errors)
+    assert decoded.rejected == 7
     assert ("queue.depth", '{"n":"3","q":"b","service":"api"}') in fast.entries
+    assert ("latency_bucket", '{"le":"+Inf","route":"/a","service":"api"}') in fast.entries
+
+
+def test_a_histogram_point_it_would_refuse_sends_the_request_to_the_shared_decoder() -> None:
+    assert otlpwire.decode_into(Batch(), export(bad_histograms=True)) is None
+    _, expected = reference(export(bad_histograms=True))
+    assert expected.rejected == 9  # the shared decoder words both refusals
 
 
 def test_kinds_it_does_not_mirror_go_to_the_shared_decoder() -> None:
@@ -93,3 +112,19 @@ def test_kinds_it_does_not_mirror_go_to_the_shared_decoder() -> None:
     scope.metrics.add(name="sizes").exponential_histogram.data_points.add(time_unix_nano=T)
     assert otlpwire.decode_into(Batch(), bytes(request.SerializeToString())) is None
     assert otlpwire.decode_into(Batch(), b"\xff\xff") is None  # the shared decoder words it
+
+
+@pytest.mark.anyio
+async def test_a_protobuf_export_with_refused_histogram_points_is_a_partial_success(
+    http: httpx.AsyncClient,
+) -> None:
+    headers = {"content-type": "application/x-protobuf", **INGEST}
+    reply = await http.post("/v1/metrics", content=export(bad_histograms=True), headers=headers)
+    assert reply.status_code == 200
+    answer = ExportMetricsServiceResponse.FromString(reply.content)
+    assert answer.partial_success.rejected_data_points == 9
+    chart = await http.get(
+        "/infra/timeseries", params={"metric": "latency", "fn": "count", "since": "5m"},
+        headers=READ,
+    )  # fmt: skip
+    assert chart.json()["series"][0]["points"][-1][1] == 4.0  # the good point is stored

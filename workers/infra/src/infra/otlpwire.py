@@ -14,6 +14,8 @@ exponential histograms or summaries, rare and costly to mirror, take the shared 
 from __future__ import annotations
 
 import math
+import sys
+from array import array
 from typing import Any
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
@@ -59,8 +61,9 @@ _MESSAGES: list[tuple[str, list[tuple[int, str, int, bool, str, str]]]] = [
                             (3, "time_unix_nano", _F.TYPE_FIXED64, False, "", ""),
                             (4, "count", _F.TYPE_FIXED64, False, "", ""),
                             (5, "sum", _F.TYPE_DOUBLE, False, "", "_sum"),
-                            (6, "bucket_counts", _F.TYPE_FIXED64, True, "", ""),
-                            (7, "explicit_bounds", _F.TYPE_DOUBLE, True, "", ""),
+                            # Packed (as every SDK sends them): read as raw bytes.
+                            (6, "bucket_counts", _F.TYPE_BYTES, False, "", ""),
+                            (7, "explicit_bounds", _F.TYPE_BYTES, False, "", ""),
                             (10, "flags", _F.TYPE_UINT32, False, "", "")]),
 ]  # fmt: skip
 
@@ -113,12 +116,15 @@ def decode_into(batch: Batch, body: bytes) -> metrics.Decoded | None:
                 if metric.WhichOneof("data") in _SLOW_KINDS:
                     return None
     out = metrics.Decoded()
-    for r, resource_metrics in enumerate(request.resource_metrics):
-        resource = _resource(tuple(resource_metrics.resource.attributes))
-        for s, scope_metrics in enumerate(resource_metrics.scope_metrics):
-            for m, metric in enumerate(scope_metrics.metrics):
-                where = f"resourceMetrics[{r}].scopeMetrics[{s}].metrics[{m}]"
-                _metric(batch, metric, resource, where, out)
+    try:
+        for r, resource_metrics in enumerate(request.resource_metrics):
+            resource = _resource(tuple(resource_metrics.resource.attributes))
+            for s, scope_metrics in enumerate(resource_metrics.scope_metrics):
+                for m, metric in enumerate(scope_metrics.metrics):
+                    where = f"resourceMetrics[{r}].scopeMetrics[{s}].metrics[{m}]"
+                    _metric(batch, metric, resource, where, out)
+    except Unusual:
+        return None  # the caller starts afresh with the shared decoder
     return out
 
 
@@ -195,34 +201,37 @@ def _number_problem(labels: str | OtlpError, which: str | None, value: float, t_
     return "a monotonic sum cannot be negative"
 
 
+class Unusual(Exception):
+    """Something the fast path does not mirror: the shared decoder takes the request."""
+
+
 def _histograms(batch: Batch, family: str, unit: str, data: Any,
                 resource: tuple[str, dict[str, str]], where: str,
                 out: metrics.Decoded) -> None:  # fmt: skip
+    """Histogram points. Bounds and counts are read from their packed bytes (a cached tuple of
+    bounds, one array conversion of counts); a point these do not describe exactly (counts
+    split in several packed runs or not packed, or any refused point) sends the request to
+    the shared decoder, which reads every encoding and words every refusal."""
     cumulative = data.aggregation_temporality != 1
     numbered, cached, base = batch.labels, _LABELS.get, resource[0]
-    by_bounds: dict[tuple[float, ...], list[Block] | None] = {}
+    by_bounds: dict[bytes, tuple[int, list[Block]]] = {}
     added = 0
-    for i, dp in enumerate(data.data_points):
+    for dp in data.data_points:
         if dp.flags & NO_RECORDED_VALUE:
             continue
         raw = tuple(dp.attributes)
         labels = cached((base, raw)) or _labels(resource, raw)
-        bounds, counts = tuple(dp.explicit_bounds), list(dp.bucket_counts)
-        if bounds in by_bounds:
-            blocks = by_bounds[bounds]
-        else:  # the buckets' blocks, or None for bounds that are not finite
-            blocks = by_bounds[bounds] = (
-                batch.histogram_blocks(family, (*bounds, math.inf), cumulative, unit, "bucket")
-                if all(map(math.isfinite, bounds)) else None
-            )  # fmt: skip
+        packed = dp.explicit_bounds
+        found = by_bounds.get(packed)
+        if found is None:
+            found = by_bounds[packed] = _bucket_blocks(batch, family, packed, cumulative, unit)
+        buckets, blocks = found
+        counts = _counts(dp.bucket_counts)
         has_sum, t_ns, count = dp.HasField("sum"), dp.time_unix_nano, dp.count
         total = dp.sum if has_sum else 0.0
-        if (type(labels) is not str or blocks is None or t_ns <= 0
-                or len(counts) != len(bounds) + 1 or sum(counts) != count
-                or (has_sum and not math.isfinite(total))):  # fmt: skip
-            problem = labels if not isinstance(labels, str) else _histogram_problem(dp, counts)
-            out.reject(f"{where}.dataPoints[{i}]", str(problem))
-            continue
+        if (type(labels) is not str or t_ns <= 0 or len(counts) != buckets
+                or sum(counts) != count or (has_sum and not math.isfinite(total))):  # fmt: skip
+            raise Unusual
         label = numbered.get(labels)
         if label is None:
             label = batch.label_id(labels)
@@ -236,18 +245,30 @@ def _histograms(batch: Batch, family: str, unit: str, data: Any,
     batch.points += added
 
 
-def _histogram_problem(dp: Any, counts: list[int]) -> str:
-    """Why a histogram point is refused, in the shared decoder's order of checks."""
-    if dp.HasField("sum") and not math.isfinite(dp.sum):
-        return "values must be finite numbers"
-    bounds = list(dp.explicit_bounds)
+def _bucket_blocks(
+    batch: Batch, family: str, packed: bytes, cumulative: bool, unit: str
+) -> tuple[int, list[Block]]:
+    """(number of buckets, their blocks) for packed explicit bounds."""
+    if len(packed) % 8:
+        raise Unusual
+    bounds = array("d")
+    bounds.frombytes(packed)
+    if sys.byteorder != "little":
+        bounds.byteswap()
     if not all(map(math.isfinite, bounds)):
-        return "values must be finite numbers"
-    if dp.time_unix_nano <= 0:
-        return "timeUnixNano is required"
-    if len(counts) != len(bounds) + 1:
-        return "bucketCounts must have one more entry than explicitBounds"
-    return "count must equal the sum of bucketCounts"
+        raise Unusual
+    les = (*bounds.tolist(), math.inf)
+    return len(les), batch.histogram_blocks(family, les, cumulative, unit, "bucket")
+
+
+def _counts(packed: bytes) -> list[int]:
+    if len(packed) % 8:
+        raise Unusual
+    counts = array("Q")
+    counts.frombytes(packed)
+    if sys.byteorder != "little":
+        counts.byteswap()
+    return counts.tolist()
 
 
 def _resource(raw: tuple[bytes, ...]) -> tuple[str, dict[str, str]]:
