@@ -22,14 +22,24 @@ def store(tmp_path: Path) -> Iterator[SpanStore]:
     storage.close()
 
 
-def row(span: str, parent: str, service: str, start: int, end: int, error: int = 0) -> list[Any]:
-    return [TRACE, span * 16, parent * 16 if parent else "", f"op-{span}", 2, service,
-            f"/{span}", start, end, 0, error, "", "", "r", "{}", "{}"]  # fmt: skip
+def row(
+    span: str, parent: str, service: str, start: int, end: int, error: int = 0, **other: Any
+) -> list[Any]:
+    statement = other.get("fingerprint", "")
+    return [other.get("trace", TRACE), span * 16, parent * 16 if parent else "", f"op-{span}",
+            2, service, f"/{span}", start, end, 0, error, statement,
+            "postgresql" if statement else "", "r", "{}", "{}"]  # fmt: skip
 
 
 def export(store: SpanStore, *rows: list[Any]) -> dict[str, Any]:
-    ids = json.dumps([[r[0], r[1], 0] for r in rows])
-    return store.insert([[json.dumps(list(rows)), ids, len(rows), False]], [["r", "{}"]], 7)
+    ids = json.dumps([[r[0], r[1], 1 if r[11] else 0] for r in rows])
+    databases = any(r[11] for r in rows)
+    return store.insert([[json.dumps(list(rows)), ids, len(rows), databases]], [["r", "{}"]], 7)
+
+
+def repeats(store: SpanStore) -> list[tuple[str, int, int, int]]:
+    found = store.sql.exec("SELECT * FROM repeats ORDER BY trace_id").toArray()
+    return [(r["trace_id"][:2], r["count"], r["total_ns"], r["start_ns"]) for r in found]
 
 
 def test_summaries_and_edges_add_up_over_late_exports_and_retries(store: SpanStore) -> None:
@@ -49,3 +59,14 @@ def test_summaries_and_edges_add_up_over_late_exports_and_retries(store: SpanSto
         "op-a",
         "/a",
     )
+
+
+def test_repeats_count_each_span_once_within_and_across_exports(store: SpanStore) -> None:
+    query = {"fingerprint": "select * from t where id = ?"}
+    other = {"trace": "cd" * 16, **query}
+    export(store, row("a", "", "api", 0, 100), row("1", "a", "api", 10, 12, **query))
+    export(store, row("2", "a", "api", 20, 23, **query), row("3", "a", "api", 30, 34, **query))
+    first_seen = [row(n, "a", "api", 10 * int(n), 10 * int(n) + 1, **other) for n in "1234"]
+    export(store, *first_seen, first_seen[0])  # a span repeated inside one export
+    export(store, row("5", "", "api", 0, 1, **{**other, "fingerprint": "other"}))
+    assert repeats(store) == [("ab", 3, 9, 10), ("cd", 4, 4, 10)]

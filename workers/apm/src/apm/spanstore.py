@@ -104,13 +104,26 @@ _EDGES_FROM_NEW_PARENTS = (
     " WHERE c.trace_id IN (SELECT value->>0 FROM json_each(?1)) AND c.rowid < ?2"
     " AND p.rowid >= ?2 AND c.parent_id != '' AND p.service != c.service"
 )
+# Repeats of traces that had spans stored before this chunk: counted over everything stored.
 _REPEATS = (
     "INSERT OR REPLACE INTO repeats (trace_id, fingerprint, db_system, service, count,"
     " total_ns, start_ns) SELECT trace_id, fingerprint, max(db_system), max(service), count(*),"
     " sum(end_ns - start_ns), min(start_ns) FROM spans WHERE trace_id IN"
-    " (SELECT value->>0 FROM json_each(?1) WHERE value->>2 = 1) AND fingerprint != ''"
+    " (SELECT value FROM json_each(?1)) AND fingerprint != ''"
     " GROUP BY trace_id, fingerprint HAVING count(*) >= ?2"
 )
+# Repeats of traces first seen in this chunk, counted from its rows.
+_REPEAT_COLUMNS = 7
+REPEATS_PER_INSERT = 100 // _REPEAT_COLUMNS
+_REPEAT_VALUES = "(" + ", ".join("?" for _ in range(_REPEAT_COLUMNS)) + ")"
+_REPEAT_INSERT = (
+    "INSERT OR REPLACE INTO repeats (trace_id, fingerprint, db_system, service, count,"
+    " total_ns, start_ns) VALUES {}"
+)
+_REPEAT_INSERTS = {
+    n: _REPEAT_INSERT.format(", ".join([_REPEAT_VALUES] * n))  # constant text, values bound
+    for n in range(1, REPEATS_PER_INSERT + 1)
+}
 
 
 class SpanStore:
@@ -151,16 +164,42 @@ class SpanStore:
                 duplicates += int(count) - len(inserted)
                 keys = {row["trace_id"] + row["span_id"] for row in inserted}
                 new.extend(keys)
-                fresh = [row for row in rows if row[0] + row[1] in keys]
-            self._upsert_traces(fresh, now_ms)
+                fresh = _first_of_each(rows, keys)
+            earlier = self._upsert_traces(fresh, now_ms)
             if databases:  # only chunks with database spans can hold N+1 repeats
-                self.sql.exec(_REPEATS, ids, REPEAT_FLOOR)
+                self._repeats(fresh, earlier)
             edges += self._edges(fresh, rows, ids, first)
         dropped = self._drop_late_spans_of_dropped_traces([chunk[1] for chunk in chunks])
         return {"duplicates": duplicates, "new": new, "edges": edges, "dropped": dropped}
 
-    def _upsert_traces(self, rows: list[list[Any]], now_ms: int) -> None:
-        """Add new rows (`COLUMNS` order) to the summaries of their traces."""
+    def _repeats(self, fresh: list[list[Any]], earlier: set[str]) -> None:
+        """Store (trace, fingerprint) pairs repeated at least `REPEAT_FLOOR` times."""
+        pairs: dict[tuple[str, str], list[Any]] = {}
+        again: set[str] = set()
+        for trace_id, _, _, _, _, service, _, start, end, _, _, print_, system, *_ in fresh:
+            if not print_:
+                continue
+            if trace_id in earlier:
+                again.add(trace_id)
+                continue
+            pair = pairs.get((trace_id, print_))
+            if pair is None:  # db_system, service, count, total_ns, start_ns (as SQL would)
+                pairs[(trace_id, print_)] = [system, service, 1, end - start, start]
+            else:
+                pair[0], pair[1] = max(pair[0], system), max(pair[1], service)
+                pair[2] += 1
+                pair[3] += end - start
+                pair[4] = min(pair[4], start)
+        values = [[*key, *pair] for key, pair in pairs.items() if pair[2] >= REPEAT_FLOOR]
+        for start in range(0, len(values), REPEATS_PER_INSERT):
+            part = values[start : start + REPEATS_PER_INSERT]
+            self.sql.exec(_REPEAT_INSERTS[len(part)], *[value for row in part for value in row])
+        if again:
+            self.sql.exec(_REPEATS, json.dumps(sorted(again)), REPEAT_FLOOR)
+
+    def _upsert_traces(self, rows: list[list[Any]], now_ms: int) -> set[str]:
+        """Add new rows (`COLUMNS` order) to the summaries of their traces; answers the
+        traces that were stored before."""
         found: dict[str, list[Any]] = {}
         for trace_id, _, parent, name, _, service, route, start, end, _, error, *_ in rows:
             summary = found.get(trace_id)
@@ -173,15 +212,17 @@ class SpanStore:
             if not parent:
                 summary[5:8] = service, name, route
         if not found:
-            return
+            return set()
         stored = self.sql.exec(
             "SELECT trace_id, services FROM traces WHERE trace_id IN"
             " (SELECT value FROM json_each(?))",
             json.dumps(list(found)),
         )
+        earlier_traces = set()
         for row in stored:  # services of earlier exports first, in their order
             earlier = dict.fromkeys(s for s in str(row["services"]).split(",") if s)
             found[row["trace_id"]][4] = earlier | found[row["trace_id"]][4]
+            earlier_traces.add(row["trace_id"])
         values = [
             [trace_id, *summary[:4], "," + ",".join(summary[4]) + ",", *summary[5:], now_ms]
             for trace_id, summary in found.items()
@@ -189,6 +230,7 @@ class SpanStore:
         for start in range(0, len(values), TRACES_PER_UPSERT):
             part = values[start : start + TRACES_PER_UPSERT]
             self.sql.exec(_UPSERTS[len(part)], *[value for row in part for value in row])
+        return earlier_traces
 
     def _edges(
         self, fresh: list[list[Any]], rows: list[list[Any]], ids: str, first: int
@@ -398,3 +440,14 @@ def _span_conditions(query: dict[str, Any], table: str) -> tuple[list[str], list
             conditions.append(f"json_extract(s.attributes, ?) IN ({marks})")
             params += [path, *values]
     return conditions, params
+
+
+def _first_of_each(rows: list[list[Any]], keys: set[str]) -> list[list[Any]]:
+    """The rows whose `trace+span` is in `keys`, each once (an export may repeat a span)."""
+    out, seen = [], set()
+    for row in rows:
+        key = row[0] + row[1]
+        if key in keys and key not in seen:
+            seen.add(key)
+            out.append(row)
+    return out
