@@ -35,9 +35,12 @@ MAX_SERIES = 50_000
 COMPACT_ROWS = 60_000  # head rows handled per compaction call; the rest wait for the next
 ROWS_PER_INSERT = 33  # 3 parameters a row, under the 100-parameter limit per statement
 IN_BATCH = 90
-# The folded minutes are written to head (and the log emptied) after this many payloads (what a
-# restart may have to replay), this many (series, minute) values, or this long.
+# The folded minutes are written to head (and the log emptied) after this many payloads or bytes
+# logged (what a restart may replay; the file keeps the log's largest size allocated), this
+# many (series, minute) values, or this long. A flush costs a row per (series, minute), however
+# many samples were folded into it.
 FLUSH_LOGGED = 1024
+FLUSH_LOG_BYTES = 8 << 20
 FLUSH_PENDING = 100_000
 FLUSH_AGE_MS = 60_000
 
@@ -91,7 +94,7 @@ class ShardCore:
         # (series, minute) values they hold.
         self.touched: dict[int, Series] = {}
         self.pending = 0
-        self.logged_at = 0
+        self.logged_at = self.logged_bytes = 0
         self.logged = 0
         self._by_block: dict[tuple[str, float | None], dict[str, Series]] = {}
         self._replay()
@@ -124,9 +127,11 @@ class ShardCore:
         self.sql.exec("INSERT INTO log (now_ms, header, data) VALUES (?, ?, ?)",
                       now_ms, header, data)  # fmt: skip
         if not self.logged:
-            self.logged_at = now_ms
+            self.logged_at, self.logged_bytes = now_ms, 0
         self.logged += 1
-        if (self.logged >= FLUSH_LOGGED or self.pending >= FLUSH_PENDING
+        self.logged_bytes += len(header) + len(data)
+        if (self.logged >= FLUSH_LOGGED or self.logged_bytes >= FLUSH_LOG_BYTES
+                or self.pending >= FLUSH_PENDING
                 or now_ms - self.logged_at >= FLUSH_AGE_MS):  # fmt: skip
             self.flush()
         return result
