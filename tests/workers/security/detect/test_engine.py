@@ -225,3 +225,18 @@ def test_a_remembered_value_answers_as_the_first_time_wherever_it_appears() -> N
     value = Value("query.q", "query", "<script>alert(1)</script>")
     detector.inspect_value(value).clear()
     assert detector.inspect_value(value) != []
+
+
+def test_remembered_header_findings_leave_method_and_url_findings_to_each_request() -> None:
+    detector = Detector(paranoia=1)
+    smuggling = (*BROWSER, ("transfer-encoding", "chunked"), ("content-length", "4"))
+    first = detector.inspect(HttpRequest("POST", "/api/pitches", "", smuggling))
+    second = detector.inspect(HttpRequest("TRACE", "/api/x%00", "", smuggling))
+    assert {t.rule for t in first.threats} == {"proto-smuggling"}
+    assert {t.rule for t in second.threats} >= {
+        "proto-smuggling",
+        "proto-method",
+        "proto-null-byte",
+    }
+    clean = detector.inspect(HttpRequest("GET", "/api/pitches", "", BROWSER))
+    assert clean.threats == ()

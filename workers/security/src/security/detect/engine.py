@@ -31,6 +31,7 @@ EXCERPT_CHARS = 48
 MAX_THREATS = 16
 MEMO_MAX_CHARS = 256  # values remembered: at most this long, at most this many
 MEMO_ENTRIES = 8192
+MEMO_MAX_HEADER_CHARS = 4096  # header sets remembered: at most this much text
 # Values made only of these can hold no operator, quote, tag or path: only word rules apply.
 _PLAIN = re.compile(r"[A-Za-z0-9 _.,-]*")
 _GENERIC_KINDS = frozenset(
@@ -95,6 +96,7 @@ class Detector:
             self._plain_by_kind[kind] = _Index(tuple(r for r in rules if r.check is None))
         # Verdicts are a pure function of the value and this detector: safe to remember.
         self._memo: dict[tuple[str, str, bool, str], tuple[Threat, ...]] = {}
+        self._header_memo: dict[tuple[tuple[str, str], ...], tuple[Threat, ...]] = {}
 
     def inspect(self, request: HttpRequest) -> Verdict:
         threats: list[Threat] = []
@@ -154,8 +156,26 @@ class Detector:
             request.method.upper(), request.path, request.query, request.headers
         )
         return [
+            *self._header_threats(request.headers),
+            *self._threats(protocol.request_findings(shape, self.paranoia)),
+        ]
+
+    def _header_threats(self, headers: tuple[tuple[str, str], ...]) -> tuple[Threat, ...]:
+        """Findings about the header set, remembered like values (sets repeat per client)."""
+        if sum(len(n) + len(v) for n, v in headers) > MEMO_MAX_HEADER_CHARS:
+            return tuple(self._threats(protocol.header_findings(headers, self.paranoia)))
+        found = self._header_memo.get(headers)
+        if found is None:
+            if len(self._header_memo) >= MEMO_ENTRIES:
+                self._header_memo.clear()
+            found = tuple(self._threats(protocol.header_findings(headers, self.paranoia)))
+            self._header_memo[headers] = found
+        return found
+
+    def _threats(self, findings: list[protocol.Finding]) -> list[Threat]:
+        return [
             Threat(protocol.T, f.location, f.rule, f.score, self.scrub(f.excerpt))
-            for f in protocol.findings(shape, self.paranoia)
+            for f in findings
             if f.rule not in self.disabled
         ]
 

@@ -180,6 +180,21 @@ SHAPE_RULES: tuple[ShapeRule, ...] = (
 )
 
 
+# Rules that look at the header set alone: a client sends the same set request after request.
+HEADER_RULES: tuple[ShapeRule, ...] = (_header_sizes, _header_syntax, _framing, _missing)
+REQUEST_RULES: tuple[ShapeRule, ...] = tuple(r for r in SHAPE_RULES if r not in HEADER_RULES)
+
+
 def findings(shape: RequestShape, paranoia: int) -> list[Finding]:
     found = [f for rule in SHAPE_RULES for f in rule(shape)]
     return [f for f in found if f.paranoia <= paranoia]
+
+
+def header_findings(headers: tuple[tuple[str, str], ...], paranoia: int) -> list[Finding]:
+    shape = RequestShape("GET", "/", "", headers)
+    return [f for rule in HEADER_RULES for f in rule(shape) if f.paranoia <= paranoia]
+
+
+def request_findings(shape: RequestShape, paranoia: int) -> list[Finding]:
+    """`findings` less the header rules (see `header_findings`)."""
+    return [f for rule in REQUEST_RULES for f in rule(shape) if f.paranoia <= paranoia]

@@ -105,4 +105,16 @@ def shard_of(key: str, shards: int) -> int:
 
 
 def matching(rules: tuple[LimitRule, ...], method: str, route: str) -> list[LimitRule]:
-    return [rule for rule in rules if rule.applies(method, route)]
+    """The rules counting this method and route. Remembered per rule set: route templates are
+    few, and glob matching each rule on every check is not free."""
+    key = (id(rules), method, route)
+    found = _matched.get(key)
+    if found is None or found[0] is not rules:
+        if len(_matched) >= 8192:
+            _matched.clear()
+        found = _matched[key] = (rules, [rule for rule in rules if rule.applies(method, route)])
+    return list(found[1])
+
+
+# (id of the rule set, method, route) -> (the rule set, kept so a reused id never matches)
+_matched: dict[tuple[int, str, str], tuple[tuple[LimitRule, ...], list[LimitRule]]] = {}
