@@ -48,12 +48,6 @@ def object_key(part: Part, shard: str) -> str:
     return f"{hour_prefix(part.hour)}{shard}-{part.id:08d}.ndjson.gz"
 
 
-def slot_of_key(key: str) -> int | None:
-    """The slot in `.../24h-20419-3-00000012.ndjson.gz`, or None for a foreign key."""
-    name = key.rsplit("/", 1)[-1].split("-")
-    return int(name[2]) if len(name) == 4 and name[2].isdigit() else None
-
-
 def encode(rows: list[list[Any]], slot: int) -> bytes:
     lines = "".join(
         json.dumps(rowsmod.to_json(row, slot), separators=(",", ":"), ensure_ascii=False) + "\n"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from logs.archive import decode, hour_prefix, list_keys, slot_of_key
+from logs.archive import decode, hour_prefix, list_keys
 from logs.search.predicate import Predicate
 from logs.search.request import SearchError, SearchRequest
 from logs.store.shardarchive import HOUR_MS
@@ -18,9 +18,7 @@ MAX_HOURS = 31 * 24
 MAX_OBJECTS = 500
 
 
-async def search(
-    bucket: Any, request: SearchRequest, slots: set[int] | None
-) -> tuple[list[dict[str, Any]], bool]:
+async def search(bucket: Any, request: SearchRequest) -> tuple[list[dict[str, Any]], bool]:
     first, last = request.start_ms // HOUR_MS, request.end_ms // HOUR_MS
     if last - first + 1 > MAX_HOURS:
         raise SearchError("since", f"an archive search covers at most {MAX_HOURS // 24} days")
@@ -29,14 +27,12 @@ async def search(
     read = 0
     for hour in range(last, first - 1, -1):
         async for key in list_keys(bucket, hour_prefix(hour)):
-            if slots is not None and slot_of_key(key) not in slots:
-                continue
             read += 1
             if read > MAX_OBJECTS:
                 raise SearchError(
                     "since",
                     f"the window holds more than {MAX_OBJECTS} archive "
-                    "objects; narrow it (since/until) or filter by service",
+                    "objects; narrow it (since/until)",
                 )
             found += [record for record in await _records(bucket, key) if accept(record)]
         if len(found) > request.limit:

@@ -67,8 +67,7 @@ async def get_query(
         cursor = encode_cursor(found.last_id) if found.more and found.last_id else None
         return _spliced({}, "logs", found.documents, {"next_cursor": cursor})
     page, more = await store.search(search, match)
-    slots = set(store.slots_for(search.services)) if search.services else None
-    archived, more_archived = await _guard(archivesearch.search(env.ARCHIVE, search, slots))
+    archived, more_archived = await _guard(archivesearch.search(env.ARCHIVE, search))
     merged = {record["id"]: record for record in archived + page}
     ordered = sorted(merged.values(), key=lambda record: record["id"], reverse=True)
     more = more or more_archived or len(ordered) > search.limit

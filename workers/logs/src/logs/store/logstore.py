@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from logs import rows as rowsmod
-from logs.rows import SERVICE, TS
+from logs.rows import TS
 from logs.search.request import SearchRequest
 from logs.store import catalog, shardcore
 from logs.store.placement import Placement
@@ -44,9 +44,10 @@ class LogStore:
     # --- writing --------------------------------------------------------------------------
     async def insert(self, rows: Sequence[list[Any]]) -> int:
         """Store `rows`; every shard's part in one RPC (one event, one transaction)."""
+        slot = self.placement.next_slot()
         groups: dict[tuple[int, int], list[list[Any]]] = defaultdict(list)
         for row in rows:
-            groups[(self.placement.bucket(row[TS]), self.placement.slot(row[SERVICE]))].append(row)
+            groups[(self.placement.bucket(row[TS]), slot)].append(row)
         new = catalog.registry.unknown(self.catalog_namespace, set(groups))
         calls = [
             self.stub(b, s).insert(rowsmod.shard_batch(part)) for (b, s), part in groups.items()
@@ -64,8 +65,7 @@ class LogStore:
 
     # --- reading --------------------------------------------------------------------------
     def slots_for(self, services: Sequence[str]) -> list[int]:
-        if services:
-            return sorted({self.placement.slot(service) for service in services}, reverse=True)
+        """Every slot, newest-first order: any slot may hold any service (see `placement`)."""
         return list(range(self.placement.slots - 1, -1, -1))
 
     async def search(self, request: SearchRequest, match: str | None) -> tuple[list[Any], bool]:

@@ -1,17 +1,22 @@
 """Where a record lives: a time bucket and a slot, one LogShard Durable Object per pair.
 
 Buckets bound each object's size and let retention drop whole objects; slots spread a bucket
-over several objects, chosen by service (CRC-32, stable across processes), so a query for one
-service visits one slot per bucket. Row ids order records within a shard; (row id, slot)
-orders them across shards, which is how results from many shards merge.
+over several objects. A batch goes to one slot, the next batch of this isolate to the next
+slot: each shard's write is a whole batch in one transaction (a commit costs about one page
+write per row it places among older rows, so a batch split N ways costs up to N times the
+page writes), and load spreads evenly however skewed the services are. A read asks every
+slot of a bucket (it did without a service filter anyway). Row ids order records within a
+shard; (row id, slot) orders them across shards, which is how results from many shards merge.
 """
 
 from __future__ import annotations
 
-import zlib
+import itertools
 from dataclasses import dataclass
 
 from logs.store.schema import ID_SCALE
+
+_turns = itertools.count()  # per isolate: which slot takes the next batch
 
 
 @dataclass(frozen=True)
@@ -19,8 +24,9 @@ class Placement:
     slots: int
     bucket_ms: int
 
-    def slot(self, service: str) -> int:
-        return zlib.crc32(service.encode("utf-8", "surrogatepass")) % self.slots
+    def next_slot(self) -> int:
+        """The slot for the next batch (round robin)."""
+        return next(_turns) % self.slots
 
     def bucket(self, ts_ms: int) -> int:
         return ts_ms // self.bucket_ms

@@ -5,7 +5,9 @@ first is a backwards walk of the primary key, a time window is a rowid range, an
 rowids are these ids) answers "newest 100 matches" by walking its posting lists backwards and
 stopping at 100, with no sort. Partial indexes cover the rare rows the common filters want
 (warnings and worse, errors and worse, records with a trace id): each index costs only the
-rows it holds. Services need no index: a slot holds few services (placement by service).
+rows it holds. A service filter has no index: it is checked row by row on the newest-first
+walk, which stops at `limit` (an index on (service, id) would cost an index page write per
+record at insert).
 The full-text index covers messages; attributes are searched with `attr.<key>=<value>`.
 """
 
