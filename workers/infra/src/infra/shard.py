@@ -464,24 +464,27 @@ class Fold:
     ) -> None:  # fmt: skip
         """`add` for a block's columns, with the common case of a counter inlined (a sample
         after the last one, no reset): most samples of an export take this path."""
-        touched, oldest, newest = self.touched, self.oldest, self.newest
+        touched, add = self.touched, self.add
         accepted = added = 0
+        # Exports stamp a metric's points alike: one range check for the block, usually.
+        if ts and (min(ts) < self.oldest or max(ts) > self.newest):
+            for sample in zip(members, ts, starts, values, strict=True):
+                if sample[0] is not None:
+                    add(sample[0], cumulative, *sample[1:])
+            return
         for series, t_ms, start_ms, value in zip(members, ts, starts, values, strict=True):
             if series is None:
                 continue
             if cumulative:
                 raw, raw_start = series.raw, series.raw_start
-                if (raw is None or t_ms <= (series.raw_ms or 0) or t_ms < oldest
-                        or t_ms > newest or value < raw
-                        or (start_ms and raw_start and start_ms != raw_start)):  # fmt: skip
-                    self.add(series, cumulative, t_ms, start_ms, value)
+                if (raw is None or value < raw or t_ms <= (series.raw_ms or 0)
+                        or (start_ms != raw_start and start_ms and raw_start)):  # fmt: skip
+                    add(series, cumulative, t_ms, start_ms, value)
                     continue
-                series.raw, series.raw_start, series.raw_ms = value, start_ms or None, t_ms
-                series.dirty = True
+                if start_ms != raw_start:
+                    series.raw_start = start_ms or None
+                series.raw, series.raw_ms, series.dirty = value, t_ms, True
                 value -= raw
-            elif t_ms < oldest or t_ms > newest:
-                self.add(series, cumulative, t_ms, start_ms, value)
-                continue
             minute = t_ms // MINUTE_MS
             pend = series.pend
             if pend is None:
