@@ -1,6 +1,6 @@
 """Anomaly detection precision and recall on synthetic labelled series, beside two baselines.
 
-Run: `.venv/bin/python bench/infra/anomaly_bench.py` (about a minute).
+Run: `.venv-bench/bin/python bench/infra/anomaly_bench.py` (about a minute).
 
 Scored per event: a labelled anomaly counts as found when an alarm falls inside its window
 (recall); an alarm run (consecutive alarmed steps) counts as right when it overlaps a labelled
@@ -104,7 +104,8 @@ def _quantile(values: Sequence[float], q: float) -> float:
 
 def main() -> None:
     print(f"# anomaly detection — {platform.python_implementation()} {platform.python_version()}")
-    print(f"# {platform.machine()} {os.cpu_count()} CPUs, {platform.platform()}")
+    print(f"# {platform.machine()} {os.cpu_count()} CPUs, {platform.platform()}, "
+          f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")  # fmt: skip
     for seed, what in ((7, "the corpus the thresholds were tuned on"), (11, "a held-out corpus")):
         table(corpus(seed=seed), f"seed {seed}, {what}")
 

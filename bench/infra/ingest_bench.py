@@ -1,6 +1,7 @@
 """OTLP/HTTP metric ingest against a real server process (`python -m localedge serve`).
 
-Run: `.venv/bin/python bench/infra/ingest_bench.py` (about a minute).
+Run: `.venv-bench/bin/python bench/infra/ingest_bench.py [--seconds 20] [--clients 4]` (about a
+minute; `make bench-venv` creates that interpreter from /usr/bin/python3.11).
 
 Each request is an `ExportMetricsServiceRequest` in protobuf with 2,000 data points (gauges,
 cumulative counters and explicit-bucket histograms over 40 attribute sets, one resource), as an
@@ -15,6 +16,7 @@ published sizing figure is shown as a reference, not measured.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import platform
@@ -144,6 +146,12 @@ async def run(url: str) -> tuple[int, float, list[float], int]:
 
 
 def main() -> None:
+    global SECONDS, CLIENTS
+    parser = argparse.ArgumentParser(description="OTLP/HTTP metric ingest on the local stack")
+    parser.add_argument("--seconds", type=float, default=SECONDS, help="how long clients post")
+    parser.add_argument("--clients", type=int, default=CLIENTS, help="concurrent exporters")
+    args = parser.parse_args()
+    SECONDS, CLIENTS = args.seconds, args.clients
     print(f"# OTLP metric ingest — {platform.python_implementation()} {platform.python_version()}")
     print(f"# {platform.machine()} {os.cpu_count()} CPUs, {platform.platform()}, "
           f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")  # fmt: skip

@@ -1,6 +1,6 @@
 """Time-series store: stored bytes per sample, and 7-day queries at a 5-minute step.
 
-Run: `.venv/bin/python bench/infra/store_bench.py` (about two minutes).
+Run: `.venv-bench/bin/python bench/infra/store_bench.py` (about two minutes).
 
 Data: 120 series x 7 days at one sample a minute (1.2 M samples), in the shapes monitoring
 produces: request counters (small integers), gauges with two decimals, latency sums in seconds
@@ -183,7 +183,8 @@ async def http_query(core_path: Path, runs: int) -> tuple[float, float] | str:
 
 def main() -> None:
     print(f"# time-series store — {platform.python_implementation()} {platform.python_version()}")
-    print(f"# {platform.machine()} {os.cpu_count()} CPUs, {platform.platform()}")
+    print(f"# {platform.machine()} {os.cpu_count()} CPUs, {platform.platform()}, "
+          f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")  # fmt: skip
     work = Path(tempfile.mkdtemp())
     rng = random.Random(1)
     started = time.perf_counter()

@@ -1,6 +1,6 @@
 """What binding telemetry adds to one KV operation, in process.
 
-Run: `.venv/bin/python bench/infra/telemetry_bench.py` (under a minute).
+Run: `.venv-bench/bin/python bench/infra/telemetry_bench.py` (under a minute).
 
 Each row times `await kv.get(key)` in a loop and reports nanoseconds per call; the overhead is the
 difference from the same call without instrumentation. Two KVs: an in-memory one (a dict behind
@@ -114,7 +114,8 @@ async def rows(kv: Any, calls: int) -> dict[str, float]:
 async def main() -> None:
     print(f"# binding telemetry overhead — {platform.python_implementation()} "
           f"{platform.python_version()}")  # fmt: skip
-    print(f"# {platform.machine()} {os.cpu_count()} CPUs, {platform.platform()}")
+    print(f"# {platform.machine()} {os.cpu_count()} CPUs, {platform.platform()}, "
+          f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")  # fmt: skip
     print(f"# fastest of {ROUNDS} interleaved rounds of {CALLS:,} awaited `kv.get` calls "
           f"({CALLS // 5:,} on SQLite)\n")  # fmt: skip
     memory = await rows(MemoryKV(), CALLS)
