@@ -74,13 +74,14 @@ async def check(
             own = bundles.setdefault(ip_index, _bundle(now_ms, policy))
             own.update(request=own_request, events=[], record=True)
             own["tally"] = {"checks": 1}
-            front.enqueue(env, telemetry, local, front.Queued(ip_index, bundles), subjects)
+            queued = front.Queued(ip_index, bundles, own_request)
+            front.enqueue(env, telemetry, local, queued, subjects)
             telemetry.checks.labels(action="allow").inc()
             return answer(verdict, outcome, decided, [], None)
     held = front.hold(local, items)  # no decision here on these counters meanwhile
     try:
-        if front.behind(local, items, subjects):
-            await front.flush(env, telemetry, local)  # the shards count what was queued first
+        if front.behind(local, items, subjects):  # the shards count what was queued first
+            await front.flush(env, telemetry, local, {*bundles, ip_index})
         limits, forwarded, mine = await _through_shards(
             env, bundles, ip_index, own_request, verdict, outcome, now_ms, policy
         )

@@ -56,6 +56,7 @@ class Queued:
 
     ip_index: int
     bundles: dict[int, dict[str, Any]]
+    request: dict[str, Any]  # ip, path, route, user_id: for events other shards' anomalies make
 
 
 @dataclass
@@ -214,21 +215,18 @@ def behind(front: Front, items: list[dict[str, Any]], subjects: tuple[str, ...])
     return False
 
 
-async def flush(env: Any, telemetry: Telemetry, front: Front) -> None:
-    """Send what is queued, one call per shard; act on what the shards found."""
+async def flush(env: Any, telemetry: Telemetry, front: Front, only: set[int] | None = None) -> None:
+    """Send what is queued (for the shards in `only`, or all), one call per shard; act on
+    what the shards found. Each shard still receives its checks in answering order."""
     async with front.lock:  # a batch at a time, so each shard counts in answering order
-        if not front.queue:
+        queue = _take(front, only)
+        if not queue:
             return
-        queue, front.queue = front.queue, []
-        front.full.clear()
         by_shard: dict[int, list[dict[str, Any]]] = {}
         for queued in queue:
             for index, bundle in queued.bundles.items():
                 by_shard.setdefault(index, []).append(bundle)
-        sent = {key: list(times) for key, times in front.pending.items()}
-        front.sending = {*sent, *front.subjects}
-        front.pending.clear()
-        front.subjects.clear()
+        sent = _take_pending(env, front, only)
         indexes = list(by_shard)
         try:
             replies = await asyncio.gather(
@@ -239,6 +237,41 @@ async def flush(env: Any, telemetry: Telemetry, front: Front) -> None:
             front.sending = set()
         answers = _answers(front, indexes, replies, sent)
     await _act(env, telemetry, queue, answers)
+
+
+def _take(front: Front, only: set[int] | None) -> list[Queued]:
+    if only is None:
+        queue, front.queue = front.queue, []
+        front.full.clear()
+        return queue
+    taken, kept = [], []
+    for queued in front.queue:
+        out = {i: b for i, b in queued.bundles.items() if i in only}
+        rest = {i: b for i, b in queued.bundles.items() if i not in only}
+        if out:
+            taken.append(Queued(queued.ip_index, out, queued.request))
+        if rest:
+            kept.append(Queued(queued.ip_index, rest, queued.request))
+    front.queue = kept
+    if len(kept) < FLUSH_AT:
+        front.full.clear()
+    return taken
+
+
+def _take_pending(env: Any, front: Front, only: set[int] | None) -> dict[Key, list[int]]:
+    """The admissions (and subjects) now on their way: they leave `pending` for `sending`."""
+    if only is None:
+        sent = front.pending
+        subjects = front.subjects
+        front.pending, front.subjects = {}, set()
+    else:
+        sent = {k: t for k, t in front.pending.items() if shards.index_of(env, k[1]) in only}
+        subjects = {s for s in front.subjects if shards.index_of(env, s) in only}
+        for key in sent:
+            del front.pending[key]
+        front.subjects -= subjects
+    front.sending = {*sent, *subjects}
+    return sent
 
 
 def _answers(
@@ -281,9 +314,9 @@ async def _act(
             if index == queued.ip_index:
                 incidents += answer["incidents"]
             else:
-                request = queued.bundles[queued.ip_index]["request"]
                 forwarded.setdefault(queued.ip_index, []).extend(
-                    forwarded_event(a, request, int(bundle["now_ms"])) for a in answer["anomalies"]
+                    forwarded_event(a, queued.request, int(bundle["now_ms"]))
+                    for a in answer["anomalies"]
                 )
     if not incidents and not forwarded:
         return
