@@ -192,3 +192,15 @@ def test_reads_see_folded_samples_and_a_bad_payload_stores_nothing(
     with pytest.raises(ValueError, match="does not match"):
         core.ingest_payload(header, data[:-8], T0)
     assert storage.sql.exec("SELECT count(*) AS n FROM log").one()["n"] == 0
+
+
+def test_a_payload_block_with_varied_and_unordered_times(storage: DurableObjectStorage) -> None:
+    core = ShardCore(storage.sql)
+    batch = Batch()
+    start = T0 - MINUTE  # a young stream: its first total counts
+    for t, total in ((T0 + 2 * MINUTE, 9.0), (T0, 4.0), (T0 + MINUTE, 6.0)):
+        batch.number("reqs", {}, t, total, counter=True, cumulative=True, start_ms=start)
+    batch.number("reqs", {"a": "2"}, T0, 1.0, counter=True, cumulative=True, start_ms=T0)
+    result = core.ingest_payload(*payload(batch), T0 + 2 * MINUTE)
+    assert result.as_dict() == {"accepted": 4, "rejected": 0, "errors": []}
+    assert list(minutes_of(core, "reqs", T0, T0 + 2 * MINUTE).values()) == [4.0, 2.0, 3.0]

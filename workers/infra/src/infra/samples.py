@@ -231,8 +231,9 @@ class Batch:
 
     def payloads(self, shards: int = SHARDS) -> dict[int, dict[str, Any]]:
         """Per shard: `h`, a JSON header (the label sets, and per block its meta and length);
-        `d`, the blocks' label ids, times and starts as little-endian int64, block after block,
-        then their values as little-endian doubles.
+        `d`, the blocks' label ids, times and starts as little-endian int64, block after block
+        (a time or start column that holds one value is sent as that value), then their values
+        as little-endian doubles.
 
         Numbers cross as one bytes value: packing and unpacking them is a copy, where JSON
         would print and parse every one of them."""
@@ -243,17 +244,21 @@ class Batch:
                 continue
             shard = shard_of(meta[1], shards)
             le = meta[5]
+            ids, ts, starts, values = _in_time_order(block)
+            n = len(ids)
+            # A metric's points usually share their time and start: those columns are sent
+            # once (bit 1: times, bit 2: starts), which halves what crosses and is logged.
+            same = (ts.count(ts[0]) == n) | (starts.count(starts[0]) == n) << 1
             heads.setdefault(shard, []).append(
                 [*meta[:5], None if le is None else (le if math.isfinite(le) else _INF_MARK),
-                 *meta[6:], len(block.ids)]
+                 *meta[6:], n, same]
             )  # fmt: skip
             data = columns.get(shard)
             if data is None:
                 data = columns[shard] = (array("q"), array("d"))
-            ids, ts, starts, values = _in_time_order(block)
             data[0].extend(ids)
-            data[0].extend(ts)
-            data[0].extend(starts)
+            data[0].extend(ts[:1] if same & 1 else ts)
+            data[0].extend(starts[:1] if same & 2 else starts)
             data[1].extend(values)
         names = list(self.labels)
         out = {}
@@ -278,7 +283,7 @@ def _in_time_order(block: Block) -> tuple[list[Any], ...]:
     return tuple([column[i] for i in order] for column in columns)
 
 
-FIELDS = ("n", "f", "k", "r", "a", "le", "u", "c", "count")
+FIELDS = ("n", "f", "k", "r", "a", "le", "u", "c", "count", "same")
 _WITH_LE: dict[tuple[str, float], str] = {}
 
 

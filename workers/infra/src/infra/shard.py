@@ -417,25 +417,31 @@ def decode_payload(header: str, data: bytes) -> Payload:
             raise TypeError
         metas = [dict(zip(FIELDS, row, strict=True)) for row in rows]
         sizes = [int(meta["count"]) for meta in metas]
+        widths = [(n, 1 if int(meta["same"]) & 1 else n, 1 if int(meta["same"]) & 2 else n)
+                  for meta, n in zip(metas, sizes, strict=True)]  # fmt: skip
     except (ValueError, TypeError, KeyError):
         raise ValueError("payload header must name label sets and blocks of series") from None
     total = sum(sizes)
-    if len(data) != 32 * total or min(sizes, default=1) < 1:
+    total_ints = sum(map(sum, widths))
+    if len(data) != 8 * (total_ints + total) or min(sizes, default=1) < 1:
         raise ValueError("payload data does not match its header")
     integers, numbers = array("q"), array("d")
-    integers.frombytes(data[: 24 * total])
-    numbers.frombytes(data[24 * total :])
+    integers.frombytes(data[: 8 * total_ints])
+    numbers.frombytes(data[8 * total_ints :])
     if sys.byteorder != "little":
         integers.byteswap()
         numbers.byteswap()
     ints, values, blocks, at, at_value = integers.tolist(), numbers.tolist(), [], 0, 0
-    for meta, n in zip(metas, sizes, strict=True):
+    for meta, (n, n_ts, n_starts) in zip(metas, widths, strict=True):
         ids = ints[at : at + n]
         if (min(ids) < 0 or max(ids) >= len(labels)) or not isinstance(meta["n"], str):
             raise ValueError("a payload block names an unknown label set")
-        blocks.append((meta, ids, ints[at + n : at + 2 * n], ints[at + 2 * n : at + 3 * n],
-                       values[at_value : at_value + n]))  # fmt: skip
-        at += 3 * n
+        at += n
+        ts = ints[at : at + n_ts] * (n // n_ts)
+        at += n_ts
+        starts = ints[at : at + n_starts] * (n // n_starts)
+        at += n_starts
+        blocks.append((meta, ids, ts, starts, values[at_value : at_value + n]))
         at_value += n
     return labels, blocks
 
