@@ -98,3 +98,30 @@ async def test_a_limit_holds_when_checks_decided_here_and_in_the_shard_race(
     probe = {"rule": rule, "key": "ip=192.0.2.10"}
     state = await shard.check({"now_ms": int(stack.clock.now() * 1000), "limits": [probe]})
     assert state["limits"][0]["allowed"] is False  # the shard counted all thirty
+
+
+@pytest.mark.anyio
+async def test_a_check_waiting_for_queued_work_sends_only_its_own_shards_part(
+    http: httpx.AsyncClient, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = stack.worker("obs-security").env
+    monkeypatch.setattr(front, "flush_s", lambda _: 3600.0)  # no batch leaves on its own
+    local = front.of(env)
+    ips = ["192.0.2.21", "192.0.2.22", "192.0.2.23", "192.0.2.24"]
+    apart = [
+        ip for ip in ips if shards.index_of(env, f"ip={ip}") != shards.index_of(env, "ip=" + ips[0])
+    ]
+    a, b = ips[0], apart[0]
+    for ip in (a, b, a, b):  # first checks go to the shards; the second ones are queued
+        body = {"ip": ip, "path": "/a"}
+        assert (await http.post("/security/check", json=body, headers=INGEST)).status_code == 200
+    assert len(local.queue) == 2
+    attack = {"ip": a, "path": "/a", "query": "q=%3Cscript%3Ealert(1)%3C/script%3E"}
+    assert (await http.post("/security/check", json=attack, headers=INGEST)).json()[
+        "action"
+    ] == "block"
+    assert [q.request["ip"] for q in local.queue] == [b]  # a's queued check went first
+    assert f"ip={b}" in local.subjects and f"ip={a}" not in local.subjects
+    local.full.set()  # as a full queue does: the waiting batch goes now
+    await stack.drain()
+    assert local.queue == []
