@@ -178,6 +178,9 @@ def enqueue(
 ) -> None:
     for bundle in queued.bundles.values():
         bundle["admitted"] = True  # its limits were decided here: the shard only counts them
+        for name in ("thresholds", "scoring", "events"):  # defaults: less to copy per RPC
+            if not bundle.get(name):
+                bundle.pop(name, None)
     front.queue.append(queued)
     front.subjects.update(subjects)
     if len(front.queue) >= FLUSH_AT:
