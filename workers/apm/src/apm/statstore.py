@@ -80,7 +80,9 @@ class StatsStore:
         self._decoded: dict[tuple[str, str, str, int], Total] = {}
         # Totals of day spans (`_span_totals`) by (kind, a, before, last): dropped when an
         # hour row they may have read is written (any hour up to `last`); pruning drops all.
-        self._spans: dict[tuple[str, str | None, int | None, int], dict[Key2, Total | Frozen]] = {}
+        self._spans: dict[tuple[str, str | None, int | None, int], dict[Key2, Total]] = {}
+        # Totals of whole rolled windows (`_rolled`) by (kind, a, first hour, last hour).
+        self._rolled_totals: dict[tuple[str, str | None, int, int], dict[Key2, Total]] = {}
         for statement in SCHEMA:
             sql.exec(statement)
 
@@ -226,6 +228,7 @@ class StatsStore:
         watermark = self.watermark() or 0
         self._decoded.clear()
         self._spans.clear()
+        self._rolled_totals.clear()
         floor = min(minute_floor, watermark)  # never drop what is not rolled up yet
         minutes = self.sql.exec("DELETE FROM minutes WHERE minute < ?", floor).rowsWritten
         examples = self.sql.exec(
@@ -245,17 +248,41 @@ class StatsStore:
     def totals(
         self, kind: str, start: int, end: int, hourly: bool, a: str | None = None
     ) -> dict[tuple[str, str], Total]:
-        """Per `(a, b)` of `kind`: the total over minutes `[start, end)`."""
+        """Per `(a, b)` of `kind`: the total over minutes `[start, end)`.
+
+        Read-only: totals of rolled hours are shared with later queries (see `_rolled`)."""
         totals: dict[tuple[str, str], Total] = {}
         watermark = self.watermark() if hourly else None
         if watermark is not None and watermark > start:
-            self._hour_totals(totals, kind, start, min(end, watermark), a)
+            totals = dict(self._rolled(kind, start, min(end, watermark), a))
             start = max(start, watermark)
+        own: set[tuple[str, str]] = set()  # keys whose total is this query's, free to change
         for row in self._minute_rows(kind, start, end, a):
-            _total(totals, (row["a"], row["b"])).add(
-                Total.of(row["count"], row["errors"], row["sketch"])
-            )
+            key = (row["a"], row["b"])
+            part = Total.of(row["count"], row["errors"], row["sketch"])
+            if key in own:
+                merge_into(totals, key, part)
+                continue
+            own.add(key)
+            shared = totals.get(key)
+            totals[key] = part if shared is None else _sum(shared, part)
         return totals
+
+    def _rolled(
+        self, kind: str, start: int, rolled_end: int, a: str | None
+    ) -> dict[tuple[str, str], Total]:
+        """Totals over rolled minutes `[start, rolled_end)`, kept until an hour row they read
+        is written: the rollup writes the current hour once a minute, so summaries asked for
+        within the same minute share one computation and only add the minutes after it."""
+        slot = (kind, a, start // HOUR_MINUTES, (rolled_end - 1) // HOUR_MINUTES)
+        found = self._rolled_totals.get(slot)
+        if found is None:
+            found = {}
+            self._hour_totals(found, kind, start, rolled_end, a)
+            if len(self._rolled_totals) >= MAX_SPANS:
+                self._rolled_totals.pop(next(iter(self._rolled_totals)))
+            self._rolled_totals[slot] = found
+        return found
 
     def _minute_rows(self, kind: str, start: int, end: int, a: str | None) -> Any:
         extra = " AND a = ?" if a is not None else ""
@@ -277,17 +304,12 @@ class StatsStore:
         a: str | None,
     ) -> None:
         # Rolled minutes [start, rolled_end); `start` is whole hours, `rolled_end` may not be.
-        # Only the first day span can start mid-day (a difference of two rows, extremes
-        # unknown): it goes first, so what is merged into it keeps them unknown.
         last_rolled = (rolled_end - 1) // HOUR_MINUTES
         for span in day_spans(start // HOUR_MINUTES, last_rolled + 1):
             for key, part in self._span_totals(kind, span, a).items():
-                if isinstance(part, Frozen):
-                    totals[key] = part.thaw()
-                else:
-                    merge_into(totals, key, part)
+                merge_into(totals, key, part)
 
-    def _span_totals(self, kind: str, span: Span, a: str | None) -> dict[Key2, Total | Frozen]:
+    def _span_totals(self, kind: str, span: Span, a: str | None) -> dict[Key2, Total]:
         """Totals per key over one day span (read-only: shared with later queries).
 
         Kept until a write touches an hour row they were computed from: the part of a 24 h
@@ -307,9 +329,11 @@ class StatsStore:
         return found
 
     def _forget_spans(self, kind: str | None, hour: int) -> None:
-        """Drop the day spans that read an hour row at or after `hour` (of `kind`, or any)."""
+        """Drop the totals that read an hour row at or after `hour` (of `kind`, or any)."""
         for slot in [s for s in self._spans if s[3] >= hour and kind in (None, s[0])]:
             del self._spans[slot]
+        for key in [k for k in self._rolled_totals if k[3] >= hour and kind in (None, k[0])]:
+            del self._rolled_totals[key]
 
     def _hour_rows(
         self, kind: str, hours: list[int], a: str | None
@@ -421,26 +445,24 @@ class StatsStore:
         return found
 
 
-@dataclass(frozen=True)
-class Frozen:
-    """A total kept serialised: thawing gives a fresh copy that keeps unknown extremes (after
-    a subtraction), which copying through `Sketch.merge` into an empty sketch would not."""
-
-    count: int
-    errors: int
-    blob: bytes
-
-    def thaw(self) -> Total:
-        return Total.of(self.count, self.errors, self.blob)
-
-
-def _difference(total: Total, earlier: Total | None) -> Total | Frozen:
+def _difference(total: Total, earlier: Total | None) -> Total:
     if earlier is None:
         return total
     out = Total()
     out.add(total)
     out.remove(earlier)
-    return Frozen(out.count, out.errors, out.sketch.to_bytes())
+    return out
+
+
+# One value of 0: merged in and subtracted again, it leaves a sketch's counts as they were and
+# its extremes unknown, in constant time (both touch only the zero bucket).
+_ONE_ZERO = Sketch()
+_ONE_ZERO.add(0.0)
+
+
+def _forget_extremes(total: Total) -> None:
+    total.sketch.merge(_ONE_ZERO)
+    total.sketch.subtract(_ONE_ZERO)
 
 
 def merge_into(totals: dict[Any, Total], key: Any, part: Total) -> None:
@@ -448,29 +470,25 @@ def merge_into(totals: dict[Any, Total], key: Any, part: Total) -> None:
 
     `Sketch.merge` keeps the receiver's minimum and maximum (and an empty receiver's are
     +-inf), so a part whose extremes are unknown (NaN, after a subtraction) would leave exact
-    but wrong ones that clamp every quantile: those merges are redone so they end unknown."""
+    but wrong ones that clamp every quantile: the result is then marked unknown too."""
     existing = totals.get(key)
     if existing is None:
         existing = totals[key] = Total()
-        if _unknown(part) and part.count:
-            totals[key] = Total.of(part.count, part.errors, part.sketch.to_bytes())
-            return
     existing.add(part)
-    if _unknown(part) and not _unknown(existing) and existing.count > part.count:
-        existing.remove(part)  # a subtraction leaving values: extremes now unknown
-        existing.add(part)
+    if _unknown(part) and existing.count:
+        _forget_extremes(existing)
+
+
+def _sum(shared: Total, part: Total) -> Total:
+    """A new `shared + part`, both left as they are."""
+    out: dict[int, Total] = {}
+    merge_into(out, 0, shared)
+    merge_into(out, 0, part)
+    return out[0]
 
 
 def _unknown(total: Total) -> bool:
     return bool(total.count) and total.sketch.min is None
-
-
-def _total(totals: dict[Any, Total], key: Any) -> Total:
-    # Not `setdefault(key, Total())`: that would build a sketch for every row it finds.
-    found = totals.get(key)
-    if found is None:
-        found = totals[key] = Total()
-    return found
 
 
 def _cells(row: dict[str, Any]) -> tuple[int, int, bytes]:
