@@ -11,7 +11,7 @@ import pytest
 from localedge.stack import Stack
 from security import front, shards
 from security.limit.window import CounterState
-from tests.workers.security.conftest import ADMIN, INGEST, READ
+from tests.workers.security.conftest import ADMIN, INGEST, READ, metric
 
 RULE = {"id": "r", "limit": 100, "window_s": 60, "mode": "sliding_window"}
 ITEM = {"rule": RULE, "key": "ip=1"}
@@ -125,3 +125,43 @@ async def test_a_check_waiting_for_queued_work_sends_only_its_own_shards_part(
     local.full.set()  # as a full queue does: the waiting batch goes now
     await stack.drain()
     assert local.queue == []
+
+
+@pytest.mark.anyio
+async def test_a_refusal_holds_here_until_its_retry_time_without_asking_the_shard(
+    http: httpx.AsyncClient, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rule = {"id": "five", "key": ["ip"], "limit": 5, "window_s": 60}
+    await http.put("/security/rules", json={"rate_limits": [rule]}, headers=ADMIN)
+    namespace = stack.worker("obs-security").env.SHARDS
+    calls: list[str] = []
+    real_call = namespace._call
+
+    async def counted(id: Any, method: str, args: Any, kwargs: Any) -> Any:
+        calls.append(method)
+        return await real_call(id, method, args, kwargs)
+
+    monkeypatch.setattr(namespace, "_call", counted)
+    hits = await metric(http, 'security_rate_limit_hits_total{rule="five"}')
+
+    async def one() -> dict[str, Any]:
+        body = {"ip": "192.0.2.40", "path": "/a"}
+        return dict((await http.post("/security/check", json=body, headers=INGEST)).json())
+
+    answers = [await one() for _ in range(6)]  # five admitted, the sixth refused by the shard
+    assert [a["action"] for a in answers] == ["allow"] * 5 + ["rate_limited"]
+    calls.clear()
+    await stack.advance(10)
+    again = [await one() for _ in range(4)]
+    assert "check" not in calls  # refused here: the shard is not asked again
+    assert [a["action"] for a in again] == ["rate_limited"] * 4
+    assert again[0]["headers"]["Retry-After"] == str(
+        int(answers[-1]["headers"]["Retry-After"]) - 10
+    )
+    assert again[0]["reasons"] == answers[-1]["reasons"]
+    assert await metric(http, 'security_rate_limit_hits_total{rule="five"}') == hits + 5
+    await stack.drain()
+    events = (await http.get("/security/events?type=rate_limit", headers=READ)).json()["events"]
+    assert len(events) == 1  # one event per refused window, as the shard records it
+    await stack.advance(int(again[-1]["headers"]["Retry-After"]))
+    assert (await one())["action"] == "allow"

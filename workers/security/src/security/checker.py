@@ -71,12 +71,10 @@ async def check(
     if allow_entry is None and not verdict.threats:
         decided = front.decide(local, items, now_ms)
         if decided is not None:  # answered here; the shards' work goes in the next batch
-            own = bundles.setdefault(ip_index, _bundle(now_ms, policy))
-            own.update(request=own_request, events=[], record=True)
-            own["tally"] = {"checks": 1}
-            queued = front.Queued(ip_index, bundles, own_request)
-            front.enqueue(env, telemetry, local, queued, subjects)
-            telemetry.checks.labels(action="allow").inc()
+            bundles.setdefault(ip_index, _bundle(now_ms, policy))
+            _queue(env, local, telemetry, bundles, ip_index, own_request, subjects, decided)
+            _limits(decided, outcome, telemetry)
+            telemetry.checks.labels(action=outcome.action).inc()
             return answer(verdict, outcome, decided, [], None)
     held = front.hold(local, items)  # no decision here on these counters meanwhile
     try:
@@ -85,7 +83,7 @@ async def check(
         limits, forwarded, mine = await _through_shards(
             env, bundles, ip_index, own_request, verdict, outcome, now_ms, policy
         )
-        front.seed(local, limits)
+        front.seed(local, limits, now_ms)
     finally:
         front.release(local, held)
     anomalies = forwarded + mine["anomalies"]
@@ -99,6 +97,30 @@ async def check(
     telemetry.checks.labels(action=outcome.action).inc()
     incident = mine["incidents"][0]["id"] if mine["incidents"] else None
     return answer(verdict, outcome, limits, anomalies, incident)
+
+
+def _queue(
+    env: Any,
+    local: front.Front,
+    telemetry: Telemetry,
+    bundles: dict[int, dict[str, Any]],
+    ip_index: int,
+    request: dict[str, Any],
+    subjects: tuple[str, ...],
+    decided: list[dict[str, Any]],
+) -> None:
+    """A check answered here, queued for its shards: refused requests are not counted (as the
+    shard never counts them), only tallied; behaviour sees every request."""
+    refused = {(d["rule"], d["key"]) for d in decided if not d["allowed"]}
+    if refused:
+        for bundle in bundles.values():
+            bundle["limits"] = [
+                i for i in bundle["limits"] if (i["rule"]["id"], i["key"]) not in refused
+            ]
+    own = bundles[ip_index]
+    own.update(request=request, events=[], record=True)
+    own["tally"] = {"checks": 1, "rate_limited": int(bool(refused))}
+    front.enqueue(env, telemetry, local, front.Queued(ip_index, bundles, request), subjects)
 
 
 async def _through_shards(

@@ -68,6 +68,8 @@ class Front:
     subjects: set[str] = field(default_factory=set)  # "ip=..", "user=.." with queued work
     held: dict[Key, int] = field(default_factory=dict)  # counters a shard is deciding on now
     sending: set[Key | str] = field(default_factory=set)  # keys and subjects of the batch out
+    # Keys the shard refused: (retry at, window reset at, the refusal), in epoch ms.
+    refusals: dict[Key, tuple[int, int, dict[str, Any]]] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     full: asyncio.Event = field(default_factory=asyncio.Event)
     flusher: bool = False
@@ -87,13 +89,18 @@ def of(env: Any) -> Front:
 
 # --- deciding here (pure) -------------------------------------------------------------------
 def decide(front: Front, items: list[dict[str, Any]], now_ms: int) -> list[dict[str, Any]] | None:
-    """Every limit of a check decided on the copies, or None if the shard must decide."""
+    """Every limit of a check decided here, or None if the shard must decide: on the copies,
+    or - for a key the shard refused until a moment still to come - refused again."""
     trials: list[tuple[Copy, CounterState, Key]] = []
     decided = []
     for item in items:
         rule = item["rule"]
         key: Key = (str(rule["id"]), str(item["key"]))
         window_ms, limit = int(rule["window_s"]) * 1000, int(rule["limit"])
+        refused = _refused(front, key, now_ms)
+        if refused is not None:
+            decided.append(refused)
+            continue
         copy = front.copies.get(key)
         if rule.get("mode") == "exact" or copy is None or copy.window_ms != window_ms:
             return None
@@ -121,6 +128,25 @@ def decide(front: Front, items: list[dict[str, Any]], now_ms: int) -> list[dict[
         copy.state = trial
         front.pending.setdefault(key, []).append(now_ms)
     return decided
+
+
+def _refused(front: Front, key: Key, now_ms: int) -> dict[str, Any] | None:
+    """The shard's refusal of `key`, while it holds. A refusal says when one more request could
+    be admitted at the earliest; other isolates can only add to the count, never move that
+    moment closer, so refusing here until then is exactly what the shard would answer."""
+    found = front.refusals.get(key)
+    if found is None:
+        return None
+    until_ms, reset_at_ms, denied = found
+    if now_ms >= until_ms:
+        del front.refusals[key]
+        return None
+    return {
+        **denied,
+        "remaining": 0,
+        "reset_ms": max(0, reset_at_ms - now_ms),
+        "retry_after_ms": until_ms - now_ms,
+    }
 
 
 def rebase(front: Front, key: Key, window_ms: int, state: CounterState) -> None:
@@ -161,9 +187,18 @@ def release(front: Front, keys: list[Key]) -> None:
             front.held.pop(key, None)
 
 
-def seed(front: Front, limits: list[dict[str, Any]]) -> None:
-    """Copies from a check the shard decided (its answer carries the counter's state)."""
+def seed(front: Front, limits: list[dict[str, Any]], now_ms: int) -> None:
+    """Copies from a check the shard decided (its answer carries the counter's state), and
+    its refusals, which hold until their retry time."""
     for decided in limits:
+        if not decided["allowed"]:
+            if len(front.refusals) >= MAX_COPIES:
+                front.refusals.clear()
+            front.refusals[(str(decided["rule"]), str(decided["key"]))] = (
+                now_ms + int(decided["retry_after_ms"]),
+                now_ms + int(decided["reset_ms"]),
+                {k: decided[k] for k in ("rule", "key", "window_s", "allowed", "limit")},
+            )
         state = decided.get("state")
         if state is not None:
             window_ms = int(decided["window_s"]) * 1000
