@@ -11,6 +11,7 @@ or its resource, else the suffix of a captured `http.request.header.cf-ray`, els
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -66,16 +67,28 @@ def facts(span: TraceSpan) -> Facts:
 
 
 def row(span: TraceSpan, derived: Facts, resource_id: str) -> list[Any]:
-    extra: dict[str, Any] = {"status_message": span.status_message, "scope": span.scope}
-    if span.events:
-        extra["events"] = span.events
-    if span.links:
-        extra["links"] = span.links
     return [
         span.trace_id, span.span_id, span.parent_span_id, span.name, span.kind, span.service,
         derived.route, span.start_ns, span.end_ns, span.status_code, 1 if derived.error else 0,
-        derived.fingerprint, derived.db_system, resource_id, _json(span.attributes), _json(extra),
+        derived.fingerprint, derived.db_system, resource_id, _json(span.attributes), _extra(span),
     ]  # fmt: skip
+
+
+def _extra(span: TraceSpan) -> str:
+    if span.events or span.links:
+        extra: dict[str, Any] = {"status_message": span.status_message, "scope": span.scope}
+        if span.events:
+            extra["events"] = span.events
+        if span.links:
+            extra["links"] = span.links
+        return _json(extra)
+    # Most spans: no events or links, an empty status message, one of a few scopes.
+    return _plain_extra(span.status_message, span.scope)
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_extra(status_message: str, scope: str) -> str:
+    return _json({"status_message": status_message, "scope": scope})
 
 
 # Stored as text; encoded here, so the span shard binds it as it is (SQLite extracting 16

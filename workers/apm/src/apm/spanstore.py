@@ -62,7 +62,7 @@ _FACTS = (
 ROWS_PER_INSERT = 100 // ROW_WIDTH
 _VALUES = "(" + ", ".join("?" for _ in range(ROW_WIDTH)) + ")"
 _INSERTS = {
-    n: "INSERT OR IGNORE INTO spans ({}) VALUES {} RETURNING trace_id, span_id".format(  # noqa: S608
+    n: "INSERT OR IGNORE INTO spans ({}) VALUES {} RETURNING rowid, trace_id, span_id".format(  # noqa: S608
         ", ".join(COLUMNS), ", ".join([_VALUES] * n)
     )
     for n in range(1, ROWS_PER_INSERT + 1)
@@ -156,9 +156,12 @@ class SpanStore:
         edges: list[list[Any]] = []
         duplicates = 0
         for text, ids, count, databases in chunks:
-            first = self.sql.exec("SELECT coalesce(max(rowid), 0) + 1 AS r FROM spans").one()["r"]
             rows = json.loads(text)
             inserted = self._insert_rows(rows)
+            if not inserted:  # an export retried whole: nothing new to derive
+                duplicates += int(count)
+                continue
+            first = min(row["rowid"] for row in inserted)  # rows before it were stored before
             fresh = rows  # the usual case: every row was new
             if len(inserted) != count:
                 duplicates += int(count) - len(inserted)
