@@ -365,8 +365,10 @@ class StatsStore:
         if len(self._decoded) > MAX_DECODED:
             self._decoded.clear()
         for row in self.sql.exec(
+            # CROSS JOIN keeps the keys as the outer loop (one primary-key lookup each): left
+            # to itself the planner may scan `hours` once per key (seconds at 1,000s of keys).
             "SELECT h.a, h.b, h.hour, h.count, h.errors, h.sketch FROM json_each(?) AS k"
-            " JOIN hours AS h ON h.kind = ? AND h.a = k.value->>0 AND h.b = k.value->>1"
+            " CROSS JOIN hours AS h ON h.kind = ? AND h.a = k.value->>0 AND h.b = k.value->>1"
             " AND h.hour = k.value->>2",
             json.dumps(keys),
             kind,
