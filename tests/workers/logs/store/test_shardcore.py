@@ -182,3 +182,31 @@ def test_documents_are_the_records_the_api_answers(storage: DurableObjectStorage
     traced = documents(shard.trace(TRACE, 10, 3))
     assert [json.loads(doc) for _, doc in traced] == [r for r in expected if r["trace_id"]]
     assert documents(shard.search(spec(trace_id="0" * 31 + "1", slot=3))) == []
+
+
+@pytest.mark.parametrize(
+    "fields", [{"min_level": 5}, {"min_level": 4}, {"min_level": 2}, {"match": '"m"'}, {}]
+)
+def test_a_repeated_search_is_not_prepared_again(
+    storage: DurableObjectStorage, fields: dict[str, Any]
+) -> None:
+    """A bound parameter that SQLite compares with a partial index's WHERE makes it prepare
+    the statement again at every run (the authorizer runs at every prepare)."""
+    shard = ShardCore(storage.sql)
+    shard.insert(shard_batch([row(T + i, 5, message=f"m {i}") for i in range(3)]))
+    policy = storage.sql._policy
+    prepared: list[int] = []
+
+    def counting(*args: Any) -> int:
+        prepared.append(1)
+        return int(policy(*args))
+
+    storage.sql._conn.set_authorizer(counting)
+    try:
+        for slot in (1, 2, None):
+            shard.search(spec(**fields, slot=slot))  # prepared once
+            prepared.clear()
+            shard.search(spec(**fields, slot=slot, lo=1, limit=7))
+            assert prepared == []
+    finally:
+        storage.sql._conn.set_authorizer(policy)
