@@ -96,7 +96,10 @@ def _decode(scope: Scope, body: bytes, limit: int) -> tuple[bytes, Scope]:
         if k.lower() not in (b"content-encoding", b"content-length")
     ]
     headers.append((b"content-length", str(len(decoded)).encode()))
-    return decoded, dict(scope, headers=headers)
+    # The same scope, not a copy: the route the router records in it must reach the
+    # middleware outside (request metrics are labelled by route).
+    scope["headers"] = headers
+    return decoded, scope
 
 
 def _inflate_any(body: bytes, limit: int) -> bytes:

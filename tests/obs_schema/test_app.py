@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -106,6 +107,27 @@ async def test_metrics_count_requests_by_route_template_and_lint_clean(promtool:
     assert lint.returncode == 0, lint.stdout
     names = [m["name"] for m in as_json.json()["metrics"]]
     assert "http_requests_total" in names
+
+
+@pytest.mark.anyio
+async def test_a_compressed_request_is_counted_under_its_route() -> None:
+    body = gzip.compress(b'{"name": "a", "count": 1}')
+    headers = {
+        "authorization": "Bearer i-tok",
+        "content-type": "application/json",
+        "content-encoding": "gzip",
+    }
+    async with client(build(), TOKENS) as http:
+        stored = await http.post("/demo/items", content=body, headers=headers)
+        text = (await http.get("/demo/metrics")).text
+    assert stored.json() == {"stored": "a"}
+    counted = {
+        s.labels["route"]
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "http_requests_total" and s.labels["method"] == "POST"
+    }
+    assert counted == {"/demo/items"}
 
 
 @pytest.mark.anyio
