@@ -194,6 +194,8 @@ class ShardCore:
         self.catalog.save_dirty(self.touched.values())
         if self.logged:
             self.sql.exec("DELETE FROM log")
+        if self.logged or by_agg:
+            # Series up to this id are no longer new to a replayed batch (see `Replay`).
             self._set_meta("flushed_id", str(max(self.catalog.by_id, default=0)))
         self.pending, self.touched, self.logged = 0, {}, 0
 
