@@ -106,7 +106,7 @@ class SqlStorage:
 
     def exec(self, query: str, *bindings: Any) -> SqlCursor:
         statements = _statements(query)
-        if all(type(value) in _PLAIN_TYPES for value in bindings):
+        if _PLAIN_TYPES.issuperset(map(type, bindings)):
             params: list[SqlValue] = list(bindings)
         else:
             params = [_binding(value) for value in bindings]
