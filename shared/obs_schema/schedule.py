@@ -9,7 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from obs_schema.telemetry.hub import Telemetry
 
 Job = Callable[[Any, int], Awaitable[None]]  # (env, scheduled_time_ms)
 log = logging.getLogger("obs.schedule")
@@ -18,6 +21,9 @@ log = logging.getLogger("obs.schedule")
 @dataclass
 class Schedule:
     jobs: dict[str, list[Job]] = field(default_factory=dict)
+    # When set, the jobs' binding calls are timed as a request's are (the middleware only
+    # sees fetch).
+    telemetry: Telemetry | None = None
 
     def job(self, cron: str) -> Callable[[Job], Job]:
         """Decorator: run the function whenever the trigger `cron` fires."""
@@ -34,6 +40,12 @@ class Schedule:
 
     async def run(self, cron: str, env: Any, scheduled_time_ms: int) -> int:
         """Run every job of `cron`; one failing job does not stop the others. Returns failures."""
+        if self.telemetry is None:
+            return await self._run(cron, env, scheduled_time_ms)
+        async with self.telemetry.session(env) as observed:
+            return await self._run(cron, observed, scheduled_time_ms)
+
+    async def _run(self, cron: str, env: Any, scheduled_time_ms: int) -> int:
         failures = 0
         for job in self.jobs.get(cron, []):
             try:

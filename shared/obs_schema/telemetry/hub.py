@@ -3,7 +3,8 @@
 `Telemetry` is made once per app (see `obs_schema.app`). For each request the instrumentation
 middleware calls `start()` (which also wraps `env`) and `finish()`; `finish()` records the
 invocation (wall time, status, subrequests, colo) and, when a batch is due, hands shipping to
-`host.defer` (Cloudflare's `waitUntil`), so the response never waits for it.
+`host.defer` (Cloudflare's `waitUntil`), so the response never waits for it. Entry points the
+middleware does not see (cron, RPC methods, Durable Object methods) use `session(env)`.
 
 Batches go to the infra Worker over its service binding: `await env.INFRA.record_telemetry(batch)`.
 A Worker may instead set `sink` (the infra Worker stores its own telemetry in-process). A batch
@@ -12,10 +13,11 @@ that cannot be delivered is dropped and counted, and the count travels with the 
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,6 +124,25 @@ class Telemetry:
         except Exception:
             self.recorder.dropped["internal"] += 1
             log.exception("telemetry could not record an invocation")
+
+    @contextlib.asynccontextmanager
+    async def session(self, env: Any) -> AsyncIterator[Any]:
+        """`env` with its binding calls timed, for work outside a fetch; ships what is due
+        afterwards. Shipping uses the plain `env`, so storing telemetry is not itself timed,
+        and telemetry never stops the work it observes."""
+        try:
+            wrapped = self.wrap_env(env)
+        except Exception:
+            self.recorder.dropped["internal"] += 1
+            wrapped = env
+        try:
+            yield wrapped
+        finally:
+            try:
+                if self.due(host.now()):
+                    self.flush(env)
+            except Exception:
+                self.recorder.dropped["internal"] += 1
 
     # --- the Sink protocol (called by the binding wrappers) ----------------------------------
     def op(

@@ -16,6 +16,7 @@ from localedge.kv import KVNamespace
 from obs_schema import host
 from obs_schema.app import Probe, WorkerSpec, create_app
 from obs_schema.exposition import render_text
+from obs_schema.schedule import Schedule
 from obs_schema.telemetry import Telemetry, colo_of
 
 T0 = 1_767_225_600.0
@@ -154,3 +155,41 @@ async def test_a_local_sink_replaces_shipping(kv: KVNamespace, clock: ManualCloc
         await http.get("/demo/read")
         await host.drain()
     assert len(kept) == 1 and kept[0]["ops"][0][1:5] == ["kv", "CONFIG", "put", "ok"]
+
+
+@pytest.mark.anyio
+async def test_cron_jobs_binding_calls_are_timed_and_shipped_with_the_plain_env(
+    kv: KVNamespace, clock: ManualClock
+) -> None:
+    infra = Infra()
+    app = build(kv)
+    schedule = Schedule(telemetry=app.state.binding_telemetry)
+    seen: list[Any] = []
+
+    @schedule.job("*/5 * * * *")
+    async def job(env: Any, scheduled_ms: int) -> None:
+        seen.append(env)
+        await env.CONFIG.put("cron", "ran")
+
+    env = Env({"CONFIG": kv, "INFRA": infra})
+    assert await schedule.run("*/5 * * * *", env, int(T0 * 1000)) == 0
+    await host.drain()
+    (batch,) = infra.batches
+    assert [row[1:5] for row in batch["ops"]] == [["kv", "CONFIG", "put", "ok"]]
+    assert seen[0] is not env  # the job saw the timed env; shipping used the plain one
+
+
+@pytest.mark.anyio
+async def test_a_schedule_without_telemetry_hands_its_jobs_the_env_as_it_is(
+    kv: KVNamespace,
+) -> None:
+    schedule = Schedule()
+    seen: list[Any] = []
+
+    @schedule.job("0 * * * *")
+    async def job(env: Any, scheduled_ms: int) -> None:
+        seen.append(env)
+
+    env = Env({"CONFIG": kv})
+    await schedule.run("0 * * * *", env, 0)
+    assert seen == [env]

@@ -35,7 +35,9 @@ class Default(WorkerEntrypoint):
         """The contract in obs_schema/alertsink.py: AlertEvent dicts in, a tally out."""
         items = events if isinstance(events, list) else []
         accepted, rejected = intake.validate(items)
-        return await ingestion.ingest(self.env, accepted, rejected, "rpc", metrics)
+        async with app.state.binding_telemetry.session(self.env) as env:
+            return await ingestion.ingest(env, accepted, rejected, "rpc", metrics)
 
     async def snapshot(self):
-        return await Hub(self.env).call("snapshot")
+        async with app.state.binding_telemetry.session(self.env) as env:
+            return await Hub(env).call("snapshot")

@@ -1,7 +1,7 @@
 """Cloudflare entry point of the infra Worker: the only module that imports `workers`."""
 
 from infra import telemetry
-from infra.app import app, run_scheduled, take_snapshot
+from infra.app import app, schedule, take_snapshot
 from infra.shardhost import ShardHost
 from obs_schema import host
 from workers import DurableObject, WorkerEntrypoint, asgi, wait_until
@@ -14,7 +14,7 @@ class Default(WorkerEntrypoint):
         return await asgi.fetch(app, request, self.env)
 
     async def scheduled(self, controller, env, ctx):
-        await run_scheduled(controller.cron, self.env, controller.scheduledTime)
+        await schedule.run(controller.cron, self.env, controller.scheduledTime)
 
     async def snapshot(self):
         """InfraSnapshot (obs_schema.snapshots): active anomalies, capacity warnings, KV p95."""

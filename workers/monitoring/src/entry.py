@@ -171,4 +171,5 @@ class Default(WorkerEntrypoint):
         await schedule.run(controller.cron, self.env, controller.scheduledTime)
 
     async def snapshot(self):
-        return await self.env.REGISTRY.getByName("registry").snapshot(host.now_ms())
+        async with app.state.binding_telemetry.session(self.env) as env:
+            return await env.REGISTRY.getByName("registry").snapshot(host.now_ms())

@@ -1,7 +1,7 @@
 """Cloudflare entry point of the security Worker: the only module that imports `workers`."""
 
 from obs_schema import host
-from security import rpc, shards
+from security import rpc
 from security.app import app, schedule, telemetry
 from security.respond.ledger import Ledger, LedgerError
 from security.shard import ShardCore
@@ -19,28 +19,18 @@ class Default(WorkerEntrypoint):
 
     async def check(self, request):
         """`POST /security/check` for service-binding callers (no HTTP, no token)."""
-        return await rpc.check(self.env, request, telemetry)
+        async with app.state.binding_telemetry.session(self.env) as env:
+            return await rpc.check(env, request, telemetry)
 
     async def report_outcomes(self, outcomes):
         """`POST /security/outcomes` for service-binding callers."""
-        return await rpc.outcomes(self.env, outcomes, telemetry)
+        async with app.state.binding_telemetry.session(self.env) as env:
+            return await rpc.outcomes(env, outcomes, telemetry)
 
     async def snapshot(self):
         """SecuritySnapshot (obs_schema.snapshots): the last five minutes, blocks in force."""
-        now = host.now_ms()
-        summaries = await shards.all_shards(self.env, "summary", now - 300_000, 0)
-        tallies, events = {}, 0
-        for summary in summaries:
-            for name, n in summary["tallies"].items():
-                tallies[name] = tallies.get(name, 0) + n
-            events += sum(summary["events"].values())
-        active = await shards.ledger(self.env).count_active(now)
-        return {
-            "events_5m": events,
-            "blocks_active": active.get("block", 0),
-            "rate_limited_5m": tallies.get("rate_limited", 0),
-            "threats_5m": tallies.get("threats", 0),
-        }
+        async with app.state.binding_telemetry.session(self.env) as env:
+            return await rpc.snapshot(env)
 
 
 class SecurityShard(DurableObject):

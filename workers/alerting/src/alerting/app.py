@@ -24,7 +24,7 @@ SPEC = WorkerSpec(
 
 app = create_app(SPEC)
 metrics = AlertingMetrics(app.state.registry)
-schedule = Schedule()
+schedule = Schedule(telemetry=app.state.binding_telemetry)
 
 app.include_router(intake.router(metrics))
 app.include_router(silences.router())

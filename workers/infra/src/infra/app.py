@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from infra import health, jobs, snapshot, telemetry
@@ -26,7 +24,7 @@ app.include_router(ingest.router)
 app.include_router(timeseries.router)
 app.include_router(anomalies.router)
 app.include_router(resources.router)
-schedule = Schedule()
+schedule = Schedule(telemetry=app.state.binding_telemetry)
 jobs.register(schedule)
 
 
@@ -38,32 +36,6 @@ async def _own_telemetry(env: Any, batch: dict[str, Any]) -> None:
 app.state.binding_telemetry.sink = _own_telemetry
 
 
-@asynccontextmanager
-async def instrumented(env: Any) -> AsyncIterator[Any]:
-    """`env` with binding telemetry, for entry points other than fetch (cron, RPC), which the
-    shared instrumentation middleware does not see; ships what is due afterwards. Shipping
-    uses the plain `env`, so storing telemetry is not itself observed."""
-    hub = app.state.binding_telemetry
-    try:
-        wrapped = hub.wrap_env(env)
-    except Exception:  # telemetry never stops the work it observes
-        wrapped = env
-    try:
-        yield wrapped
-    finally:
-        try:
-            if hub.due(host.now()):
-                hub.flush(env)
-        except Exception:
-            hub.recorder.dropped["internal"] += 1
-
-
-async def run_scheduled(cron: str, env: Any, scheduled_ms: int) -> int:
-    """The cron jobs of `cron`, their binding calls timed as a request's are."""
-    async with instrumented(env) as observed:
-        return await schedule.run(cron, observed, scheduled_ms)
-
-
 async def take_snapshot(env: Any) -> dict[str, Any]:
-    async with instrumented(env) as observed:
+    async with app.state.binding_telemetry.session(env) as observed:
         return dict(await snapshot.snapshot(observed, host.now_ms()))

@@ -24,7 +24,7 @@ OVERDUE_SLACK_MS = 90_000
 app = create_app(SPEC)
 for module in (checks, history, status, heartbeat):
     app.include_router(module.router)
-schedule = Schedule()
+schedule = Schedule(telemetry=app.state.binding_telemetry)
 gauges = metrics.Gauges(app.state.registry)
 
 

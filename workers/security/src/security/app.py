@@ -38,7 +38,7 @@ app.user_middleware.append(
         route=next(r for r in check.router.routes if getattr(r, "path", None) == fastpath.PATH),
     )
 )
-schedule = Schedule()
+schedule = Schedule(telemetry=app.state.binding_telemetry)
 
 
 @schedule.job("*/15 * * * *")

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from obs_schema import host
 from obs_schema.errors import error_payload
-from security import checker, observer
+from security import checker, observer, shards
 from security.schemas import CheckRequest, Outcome
 from security.telemetry import Telemetry
 
@@ -48,3 +48,22 @@ async def outcomes(env: Any, items: list[dict[str, Any]], telemetry: Telemetry) 
         anomalies += await observer.observe(env, outcome.model_dump(), telemetry, now)
         accepted += 1
     return {"accepted": accepted, "rejected": rejected, "anomalies": anomalies}
+
+
+async def snapshot(env: Any) -> dict[str, int]:
+    """SecuritySnapshot (obs_schema.snapshots): the last five minutes, blocks in force."""
+    now = host.now_ms()
+    summaries = await shards.all_shards(env, "summary", now - 300_000, 0)
+    tallies: dict[str, int] = {}
+    events = 0
+    for summary in summaries:
+        for name, n in summary["tallies"].items():
+            tallies[name] = tallies.get(name, 0) + n
+        events += sum(summary["events"].values())
+    active = await shards.ledger(env).count_active(now)
+    return {
+        "events_5m": events,
+        "blocks_active": active.get("block", 0),
+        "rate_limited_5m": tallies.get("rate_limited", 0),
+        "threats_5m": tallies.get("threats", 0),
+    }
