@@ -25,7 +25,8 @@ class Default(WorkerEntrypoint):
         await schedule.run(controller.cron, self.env, controller.scheduledTime)
 
     async def snapshot(self):
-        return await snapshot(self.env, host.now_ms())
+        async with app.state.binding_telemetry.session(self.env) as env:
+            return await snapshot(env, host.now_ms())
 
 
 class LogShard(DurableObject):

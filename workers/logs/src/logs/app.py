@@ -26,7 +26,7 @@ app.state.telemetry = Telemetry(app.state.registry)
 app.include_router(ingest.router)
 app.include_router(search.router)
 app.include_router(admin.router)
-schedule = Schedule()
+schedule = Schedule(telemetry=app.state.binding_telemetry)
 
 
 @schedule.job("7 * * * *")
