@@ -100,7 +100,10 @@ class Sketch:
             self._max = value
 
     def merge(self, other: Sketch) -> None:
-        """Add every value of `other` (same relative accuracy) to this sketch."""
+        """Add every value of `other` (same relative accuracy) to this sketch.
+
+        Unknown extremes (NaN, after `subtract`) on either side stay unknown: quantiles are
+        then answered from the buckets, not clamped to a minimum or maximum that is wrong."""
         self._check_compatible(other)
         if not self._counts:  # into an empty sketch: a copy, no arithmetic
             self._offset, self._counts = other._offset, other._counts[:]
@@ -109,8 +112,9 @@ class Sketch:
         self._zero += other._zero
         self._count += other._count
         self._sum += other._sum
-        self._min = min(self._min, other._min)
-        self._max = max(self._max, other._max)
+        if other._count:  # an empty sketch's extremes (+-inf) add nothing
+            self._min = _lower(self._min, other._min)
+            self._max = -_lower(-self._max, -other._max)
 
     def subtract(self, other: Sketch) -> None:
         """Remove the values of `other`, which must have been merged into this sketch before.
@@ -278,6 +282,14 @@ class Sketch:
 
     def __repr__(self) -> str:
         return f"Sketch(relative_accuracy={self.relative_accuracy}, count={self._count})"
+
+
+def _lower(mine: float, theirs: float) -> float:
+    """The smaller extreme, where NaN (unknown, after a subtraction) wins: `min()` would keep
+    whichever comes first, so an empty sketch merged with an unknown one would claim +inf."""
+    if math.isnan(mine) or math.isnan(theirs):
+        return math.nan
+    return theirs if theirs < mine else mine
 
 
 def _width_code(largest: int) -> int:

@@ -79,6 +79,50 @@ def test_subtracting_a_prefix_leaves_the_rest() -> None:
         total.subtract(first)
 
 
+def difference_of_running_totals() -> Sketch:
+    """(1, 2, 3, 100, 200) minus (1, 2, 3): 100 and 200, extremes no longer known."""
+    early, total = Sketch(), Sketch()
+    for value in (1.0, 2.0, 3.0):
+        early.add(value)
+        total.add(value)
+    for value in (100.0, 200.0):
+        total.add(value)
+    total.subtract(early)
+    return total
+
+
+@pytest.mark.parametrize("receiver", ["empty", "exact", "unknown"])
+@pytest.mark.parametrize("order", ["unknown merged in", "merged into the unknown"])
+def test_unknown_extremes_stay_unknown_through_merges(receiver: str, order: str) -> None:
+    other = Sketch()
+    if receiver == "exact":
+        other.add(150.0)
+    elif receiver == "unknown":
+        other = difference_of_running_totals()
+    unknown = difference_of_running_totals()
+    merged = Sketch.from_bytes(
+        unknown.to_bytes() if order == "merged into the unknown" else other.to_bytes()
+    )
+    merged.merge(other if order == "merged into the unknown" else unknown)
+    assert (merged.min, merged.max) == (None, None)
+    # Not clamped to an extreme it does not know: the largest value is answered from its bucket.
+    assert merged.quantile(1.0) == pytest.approx(200.0, rel=0.01)
+    assert merged.quantile(0.0) == pytest.approx(100.0, rel=0.01)
+
+
+def test_merging_an_empty_sketch_keeps_known_extremes() -> None:
+    known = Sketch()
+    for value in (5.0, 7.0):
+        known.add(value)
+    known.merge(Sketch())
+    empty = Sketch()
+    empty.merge(known)
+    assert (known.min, known.max) == (empty.min, empty.max) == (5.0, 7.0)
+    unknown = difference_of_running_totals()
+    unknown.merge(Sketch())
+    assert unknown.min is None and unknown.count == 2
+
+
 def test_small_samples_use_the_nearest_rank() -> None:
     sketch = Sketch()
     for value in (10.0, 20.0, 40.0):

@@ -456,29 +456,13 @@ def _difference(total: Total, earlier: Total | None) -> Total:
     return out
 
 
-# One value of 0: merged in and subtracted again, it leaves a sketch's counts as they were and
-# its extremes unknown, in constant time (both touch only the zero bucket).
-_ONE_ZERO = Sketch()
-_ONE_ZERO.add(0.0)
-
-
-def _forget_extremes(total: Total) -> None:
-    total.sketch.merge(_ONE_ZERO)
-    total.sketch.subtract(_ONE_ZERO)
-
-
 def merge_into(totals: dict[Any, Total], key: Any, part: Total) -> None:
-    """`totals[key] += part`, where `part` is not modified and may have unknown extremes.
-
-    `Sketch.merge` keeps the receiver's minimum and maximum (and an empty receiver's are
-    +-inf), so a part whose extremes are unknown (NaN, after a subtraction) would leave exact
-    but wrong ones that clamp every quantile: the result is then marked unknown too."""
+    """`totals[key] += part`, where `part` is not modified; unknown extremes (a difference of
+    running totals) stay unknown (`Sketch.merge`)."""
     existing = totals.get(key)
     if existing is None:
         existing = totals[key] = Total()
     existing.add(part)
-    if _unknown(part) and existing.count:
-        _forget_extremes(existing)
 
 
 def _sum(shared: Total, part: Total) -> Total:
@@ -487,10 +471,6 @@ def _sum(shared: Total, part: Total) -> Total:
     merge_into(out, 0, shared)
     merge_into(out, 0, part)
     return out[0]
-
-
-def _unknown(total: Total) -> bool:
-    return bool(total.count) and total.sketch.min is None
 
 
 def _cells(row: dict[str, Any]) -> tuple[int, int, bytes]:
