@@ -182,6 +182,9 @@ class _Resident:
 EventFn = Callable[[_Resident], Awaitable[T]]
 
 
+_ID_MEMO = 4096
+
+
 class DurableObjectNamespace:
     def __init__(
         self,
@@ -202,6 +205,8 @@ class DurableObjectNamespace:
         self._key = hashlib.sha256(f"{worker}\0{class_name}".encode()).digest()
         self._residents: OrderedDict[str, _Resident] = OrderedDict()
         self._names: dict[str, str] = {}
+        self._ids: dict[str, str] = {}
+        self._good_ids: dict[str, str] = {}
         self._retries: dict[str, int] = {}
         self._armed: set[str] = set()
         root.mkdir(parents=True, exist_ok=True)
@@ -211,7 +216,7 @@ class DurableObjectNamespace:
     def idFromName(self, name: str) -> DurableObjectId:
         if not isinstance(name, str):
             raise BindingError(f"idFromName() needs a str, got {type(name).__name__}.")
-        return DurableObjectId(self._seal(self._mac(name.encode())), name)
+        return DurableObjectId(self._id_of_name(name), name)
 
     def idFromString(self, hex_id: str) -> DurableObjectId:
         if not isinstance(hex_id, str) or not _HEX_ID.fullmatch(hex_id):
@@ -228,16 +233,32 @@ class DurableObjectNamespace:
     def getByName(self, name: str) -> DurableObjectStub:
         return self.get(self.idFromName(name))
 
+    def _id_of_name(self, name: str) -> str:
+        # Pure in (key, name), and Workers ask for the same shard names on every request:
+        # remembered, as ids already verified are, to spare three HMACs per stub.
+        if (known := self._ids.get(name)) is None:
+            known = self._seal(self._mac(name.encode()))
+            self._remember(self._ids, name, known)
+        return known
+
+    def _verified(self, hex_id: str) -> str:
+        if hex_id not in self._good_ids:
+            if self._seal(bytes.fromhex(hex_id[:32])) != hex_id:
+                raise BindingError(FOREIGN_ID)
+            self._remember(self._good_ids, hex_id, hex_id)
+        return hex_id
+
+    @staticmethod
+    def _remember(memo: dict[str, str], key: str, value: str) -> None:
+        if len(memo) >= _ID_MEMO:
+            memo.clear()  # bounded: names can be unbounded (one object per user, say)
+        memo[key] = value
+
     def _mac(self, data: bytes) -> bytes:
         return hmac.new(self._key, data, hashlib.sha256).digest()[:16]
 
     def _seal(self, base: bytes) -> str:
         return (base + self._mac(base)).hex()
-
-    def _verified(self, hex_id: str) -> str:
-        if self._seal(bytes.fromhex(hex_id[:32])) != hex_id:
-            raise BindingError(FOREIGN_ID)
-        return hex_id
 
     # --- events -----------------------------------------------------------------------------
     async def _call(self, id: DurableObjectId, method: str, args: Any, kwargs: Any) -> Any:

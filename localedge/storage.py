@@ -38,6 +38,9 @@ SYNC_ONLY = "transactionSync() callbacks must be synchronous; use transaction() 
 _SETUP = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
+    # 16 MiB of page cache (SQLite's default is 2 MiB): a busy shard's recent pages stay in
+    # memory, as a Durable Object's do on Cloudflare, instead of being re-read on each insert.
+    "PRAGMA cache_size = -16384",
     # Cloudflare (like D1) enforces foreign keys; SQLite's own default is off.
     "PRAGMA foreign_keys = ON",
     "CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID",
