@@ -48,7 +48,10 @@ async def ingest(env: Any, spans: list[TraceSpan], now_ms: int) -> Outcome:
         resource = resource_ids.get(id(span.resource))
         if resource is None:
             resource = resource_ids[id(span.resource)] = rows.resource_id(span.resource)
-        shard = shards.setdefault(span_shard(span.trace_id), _Shard())
+        number = span_shard(span.trace_id)
+        shard = shards.get(number)
+        if shard is None:  # not setdefault: it would build (and drop) a _Shard per span
+            shard = shards[number] = _Shard()
         shard.rows.append(rows.row(span, derived, resource[0]))
         shard.ids.append([span.trace_id, span.span_id, 1 if derived.fingerprint else 0])
         shard.spans.append((span, derived))
