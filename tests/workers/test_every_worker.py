@@ -14,6 +14,7 @@ from localedge.clock import ManualClock
 from localedge.gateway import Gateway
 from localedge.sdk import Request
 from localedge.stack import Stack, StackOptions
+from tests.stacks import gateway_client
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKENS = {"OBS_INGEST_TOKEN": "i-tok", "OBS_READ_TOKEN": "r-tok", "OBS_ADMIN_TOKEN": "a-tok"}
@@ -45,8 +46,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
 
 @pytest.fixture(scope="module")
 async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=Gateway(stack))
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8787") as client:
+    async with gateway_client(stack) as client:
         yield client
 
 

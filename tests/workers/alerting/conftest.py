@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from localedge.clock import ManualClock
-from localedge.gateway import Gateway
 from localedge.stack import Stack, StackOptions
 from tests.receiver import Receiver, receiver
+from tests.stacks import gateway_client
 from tests.workers.alerting.support import ROOT, START, TOKENS
 
 
@@ -70,8 +70,7 @@ async def stack(data_dir: Path, clock: ManualClock) -> AsyncIterator[Stack]:
 
 @pytest.fixture
 async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=Gateway(stack))
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8787") as client:
+    async with gateway_client(stack) as client:
         yield client
 
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from localedge.clock import ManualClock
-from localedge.gateway import Gateway
 from localedge.stack import Stack, StackOptions
 from localedge.storage import DurableObjectStorage
+from tests.stacks import gateway_client
 from tests.workers.infra.helpers import ROOT, TOKENS, fresh_telemetry
 
 # The Worker's package, importable as on Cloudflare (where src/ is the module root).
@@ -44,6 +44,5 @@ async def stack(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Stack]:
 
 @pytest.fixture
 async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=Gateway(stack))
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8787") as client:
+    async with gateway_client(stack) as client:
         yield client

@@ -24,6 +24,7 @@ from opentelemetry.sdk.resources import Resource
 
 from localedge.clock import ManualClock
 from localedge.stack import Stack, StackOptions
+from tests.stacks import gateway_client
 from tests.workers.infra.helpers import INGEST, READ, ROOT, TOKENS, fresh_telemetry
 
 PROTOBUF = {"content-type": "application/x-protobuf", **INGEST}
@@ -182,14 +183,12 @@ async def test_native_bodies_that_store_nothing_are_errors(http: httpx.AsyncClie
 async def test_acknowledged_points_survive_a_restart(tmp_path: Any) -> None:
     clock = ManualClock()
     options = StackOptions(root=ROOT, data_dir=tmp_path / "data", clock=clock, secrets=TOKENS)
-    from localedge.gateway import Gateway
 
     for attempt in range(2):
         stack = Stack(options)
         await stack.start(run_timers=False)
         fresh_telemetry(stack)
-        transport = httpx.ASGITransport(app=Gateway(stack))
-        async with httpx.AsyncClient(transport=transport, base_url="http://x") as http:
+        async with gateway_client(stack, "http://x") as http:
             if attempt == 0:
                 point = {"name": "stored", "kind": "gauge", "value": 42}
                 assert (await http.post("/infra/metrics", json=[point], headers=INGEST)).is_success

@@ -13,14 +13,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from infra import cfanalytics
 from infra.samples import Batch
 from localedge.clock import ManualClock
-from localedge.gateway import Gateway
 from localedge.stack import Stack, StackOptions
+from tests.stacks import gateway_client
 from tests.workers.infra.analytics_server import AnalyticsServer, analytics_server
 from tests.workers.infra.helpers import READ, ROOT, TOKENS, fresh_telemetry
 
@@ -130,8 +129,7 @@ async def configured(tmp_path: Path, server: AnalyticsServer) -> AsyncIterator[S
 
 
 async def chart(stack: Stack, metric: str, **params: str) -> list[dict[str, Any]]:
-    transport = httpx.ASGITransport(app=Gateway(stack))
-    async with httpx.AsyncClient(transport=transport, base_url="http://x") as http:
+    async with gateway_client(stack, "http://x") as http:
         reply = await http.get(
             "/infra/timeseries",
             params={"metric": metric, "since": "30m", "step": "5m", "fn": "sum", **params},

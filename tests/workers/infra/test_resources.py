@@ -11,8 +11,8 @@ import pytest
 
 from infra import colos
 from localedge.clock import ManualClock
-from localedge.gateway import Gateway
 from localedge.stack import Stack, StackOptions
+from tests.stacks import gateway_client
 from tests.workers.infra.helpers import (
     HOUR,
     INGEST,
@@ -50,7 +50,7 @@ async def free_plan(tmp_path: Path) -> AsyncIterator[Stack]:
 
 
 def client(stack: Stack) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=Gateway(stack)), base_url="http://x")
+    return gateway_client(stack, "http://x")
 
 
 @pytest.mark.anyio

@@ -11,10 +11,10 @@ import pytest
 
 from localedge import sdk
 from localedge.clock import ManualClock
-from localedge.gateway import Gateway
 from localedge.stack import Stack, StackOptions
 from localedge.storage import DurableObjectStorage
 from obs_schema import host
+from tests.stacks import gateway_client
 from tests.workers.logs.helpers import ROOT, T0, TOKENS
 
 # The Worker's package, importable as on Cloudflare (where src/ is the module root).
@@ -51,8 +51,7 @@ async def stack(data_dir: Path, clock: ManualClock) -> AsyncIterator[Stack]:
 
 @pytest.fixture
 async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=Gateway(stack))
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8787") as client:
+    async with gateway_client(stack) as client:
         yield client
 
 
@@ -80,8 +79,5 @@ async def shared_http(shared_stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
         host.install(clock=shared_stack.clock.now)
         sdk.background = shared_stack.defer
 
-    transport = httpx.ASGITransport(app=Gateway(shared_stack))
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://127.0.0.1:8787", event_hooks={"request": [activate]}
-    ) as client:
+    async with gateway_client(shared_stack, event_hooks={"request": [activate]}) as client:
         yield client

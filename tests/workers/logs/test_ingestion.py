@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from localedge.clock import ManualClock
-from localedge.gateway import Gateway
 from localedge.stack import Stack
+from tests.stacks import gateway_client
 from tests.workers.logs.conftest import make_stack
 from tests.workers.logs.helpers import (
     INGEST,
@@ -183,8 +183,7 @@ async def test_personal_data_never_reaches_storage(http: httpx.AsyncClient, data
 async def test_acknowledged_records_survive_a_restart(
     stack: Stack, data_dir: Path, clock: ManualClock
 ) -> None:
-    transport = httpx.ASGITransport(app=Gateway(stack))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with gateway_client(stack, "http://test") as http:
         await ingest(
             http, [{"message": f"record {i}", "service": f"svc{i % 3}"} for i in range(30)]
         )
@@ -192,8 +191,7 @@ async def test_acknowledged_records_survive_a_restart(
     reopened = make_stack(data_dir, clock)
     await reopened.start(run_timers=False)
     try:
-        transport = httpx.ASGITransport(app=Gateway(reopened))
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with gateway_client(reopened, "http://test") as http:
             answer = await query(http, limit=100)
             assert sorted(messages(answer)) == sorted(f"record {i}" for i in range(30))
             await ingest(http, [{"message": "after restart", "service": "svc0"}])

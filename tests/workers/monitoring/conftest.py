@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from localedge.clock import ManualClock
-from localedge.gateway import Gateway
-from localedge.stack import Stack, StackOptions
-from tests.workers.monitoring.support import ROOT, START, TOKENS, Target, serve_target
+from localedge.stack import Stack
+from tests.stacks import gateway_client, running_stack
+from tests.workers.monitoring.support import START, TOKENS, Target, serve_target
 
 
 @pytest.fixture
@@ -24,20 +24,13 @@ def target() -> Iterator[Target]:
 
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    running = Stack(
-        StackOptions(
-            root=ROOT, data_dir=tmp_path / "data", clock=ManualClock(START), secrets=TOKENS
-        )
-    )
-    await running.start(run_timers=False)
-    yield running
-    await running.close()
+    async with running_stack(tmp_path / "data", ManualClock(START), TOKENS) as running:
+        yield running
 
 
 @pytest.fixture
 async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=Gateway(stack))
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8787") as client:
+    async with gateway_client(stack) as client:
         yield client
 
 

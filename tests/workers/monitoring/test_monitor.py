@@ -11,6 +11,7 @@ import pytest
 
 from localedge.stack import Stack
 from obs_schema.timespec import format_rfc3339
+from tests.stacks import gateway_client
 from tests.workers.monitoring.support import ADMIN, READ, START, Target
 
 
@@ -261,7 +262,6 @@ async def test_checks_results_and_incidents_survive_a_restart(
     stack: Stack, http: httpx.AsyncClient, target: Target, tmp_path: Any
 ) -> None:
     from localedge.clock import ManualClock
-    from localedge.gateway import Gateway
     from localedge.stack import StackOptions
     from tests.workers.monitoring.support import ROOT, TOKENS
 
@@ -273,8 +273,7 @@ async def test_checks_results_and_incidents_survive_a_restart(
     again = Stack(StackOptions(root=ROOT, data_dir=tmp_path / "data", clock=clock, secrets=TOKENS))
     await again.start(run_timers=False)
     try:
-        transport = httpx.ASGITransport(app=Gateway(again))
-        async with httpx.AsyncClient(transport=transport, base_url="http://local") as client:
+        async with gateway_client(again, "http://local") as client:
             await again.advance(60)  # the persisted alarm fires at 120 s
             assert [r[0] for r in await results(client, "api")] == [at(0), at(60), at(120)]
             incidents = (await client.get("/monitoring/incidents", headers=READ)).json()

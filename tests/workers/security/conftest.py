@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from localedge.clock import ManualClock
-from localedge.gateway import Gateway
-from localedge.stack import Stack, StackOptions
+from localedge.stack import Stack
+from tests.stacks import gateway_client, running_stack
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "workers" / "security" / "src"))  # pure modules, tested directly
@@ -24,20 +24,13 @@ START = 1_795_773_600.0  # 2026-11-27T10:00:00Z
 
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    running = Stack(
-        StackOptions(
-            root=ROOT, data_dir=tmp_path / "data", clock=ManualClock(START), secrets=TOKENS
-        )
-    )
-    await running.start(run_timers=False)
-    yield running
-    await running.close()
+    async with running_stack(tmp_path / "data", ManualClock(START), TOKENS) as running:
+        yield running
 
 
 @pytest.fixture
 async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=Gateway(stack))
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8787") as client:
+    async with gateway_client(stack) as client:
         yield client
 
 

@@ -10,8 +10,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from localedge.clock import ManualClock
-from localedge.gateway import Gateway
 from localedge.stack import Stack, StackOptions
+from tests.stacks import gateway_client
 from tests.workers.security.conftest import ADMIN, INGEST, READ, ROOT, START, TOKENS, metric
 
 pytestmark = pytest.mark.anyio
@@ -176,8 +176,7 @@ async def test_events_blocks_and_rules_survive_a_restart(tmp_path: Path) -> None
     for round_ in (1, 2):
         stack = Stack(options)
         await stack.start(run_timers=False)
-        transport = httpx.ASGITransport(app=Gateway(stack))
-        async with httpx.AsyncClient(transport=transport, base_url="http://local") as http:
+        async with gateway_client(stack, "http://local") as http:
             if round_ == 1:
                 await block(http, target="203.0.113.99")
                 await http.post(

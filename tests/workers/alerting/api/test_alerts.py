@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from localedge.clock import ManualClock
-from localedge.gateway import Gateway
 from localedge.stack import Stack
 from tests.receiver import Receiver
+from tests.stacks import gateway_client
 from tests.workers.alerting.conftest import started
 from tests.workers.alerting.support import (
     ADMIN,
@@ -161,4 +161,4 @@ PATHS = [
 
 
 def client(stack: Stack) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=Gateway(stack)), base_url="http://x")
+    return gateway_client(stack, "http://x")
