@@ -1,7 +1,8 @@
 """OTLP/HTTP traces: `ExportTraceServiceRequest` (protobuf or JSON) into plain spans.
 
-Protobuf is read by walking the generated messages (no `MessageToDict`: it builds a second
-dict tree and base64s every id); JSON follows the OTLP JSON mapping (hex ids, integer enums,
+Protobuf is read by a lite walk over mirror messages that keep attributes, events, links and
+the status as raw bytes (see "lite walk" below), else by walking the generated messages (no
+`MessageToDict`: it builds a second dict tree and base64s every id); JSON follows the OTLP JSON mapping (hex ids, integer enums,
 int64 as strings or numbers). Both produce the same `TraceSpan`s. A span that cannot be stored
 (bad ids, no start time, ending before it starts) is rejected on its own and counted for
 `partialSuccess`; only a body that is not an export request at all is an `OtlpError`.
