@@ -310,3 +310,26 @@ def test_protobuf_and_json_of_one_export_decode_to_the_same_spans() -> None:
     assert repr(from_protobuf) == repr(from_json)
     assert from_protobuf[0].attributes["precise"] == 2**53 + 1
     assert from_protobuf[0].attributes["kv"] == {"a": 1, "b": [True, None, 2.5], "c": {"d": "AP8="}}
+
+
+def test_the_lite_walk_is_left_while_attributes_do_not_repeat() -> None:
+    usage = traces._Usage()
+    assert usage.worthwhile()
+    usage.record(600, 600)  # not one attribute seen before
+    choices = [usage.worthwhile() for _ in range(2 * traces._Usage.PROBE_EVERY)]
+    assert choices.count(True) == 2  # only the probes
+    usage.record(600, 0)  # a probe finds them repeating again
+    assert usage.worthwhile()
+
+
+def test_walks_count_the_attributes_they_had_to_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    usage = traces._Usage()
+    monkeypatch.setattr(traces, "_USAGE", usage)
+    body = request([("service.name", "svc")])
+    scope = body.resource_spans[0].scope_spans.add()
+    for n in range(1, 11):
+        add_span(scope, n, attributes=[("unique.id", f"{id(usage)}-{n}"), ("route", "/same")])
+    lite(body.SerializeToString())
+    assert usage.hit_rate == pytest.approx((1.0 + 9 / 20) / 2)  # "/same" parsed once: 11 of 20
+    lite(body.SerializeToString())  # every attribute seen now
+    assert usage.hit_rate == pytest.approx(((1.0 + 9 / 20) / 2 + 1.0) / 2)
