@@ -1,10 +1,12 @@
 """OTLP/HTTP protobuf ingest rate against a real local-stack server process (loopback).
 
-    .venv/bin/python bench/apm/ingest.py [--seconds 20] [--clients 4] [--spans 500]
+    .venv/bin/python bench/apm/ingest.py [--seconds 20] [--clients 4] [--spans 500] [--unique 0]
 
 Export requests are built before the clock starts (traces of 10 spans over 3 services with
 HTTP and database attributes, as instrumented services send them) and posted back to back by
 `--clients` threads for `--seconds`; only acknowledged (200, nothing rejected) spans count.
+`--unique N` adds N attributes whose value no other span has (request ids, full URLs): the
+decoder remembers attributes it has seen, and these it cannot.
 The stack runs as one process, as `make run` does; the client threads share the machine.
 """
 
@@ -34,7 +36,7 @@ QUERY_ATTRIBUTES: dict[str, str | int] = {
 STATEMENT = "SELECT * FROM pitches WHERE id = "
 
 
-def request(spans: int, now_ns: int) -> bytes:
+def request(spans: int, now_ns: int, unique: int = 0) -> bytes:
     body = service.ExportTraceServiceRequest()
     per_trace = 10
     for resource_index, name in enumerate(SERVICES):
@@ -61,6 +63,8 @@ def request(spans: int, now_ns: int) -> bytes:
                     if s == 0
                     else {**QUERY_ATTRIBUTES, "db.statement": STATEMENT + str(s)}
                 )
+                for n in range(unique):
+                    attributes = {**attributes, f"app.unique.{n}": os.urandom(8).hex()}
                 for key, value in attributes.items():
                     attribute = span.attributes.add()
                     attribute.key = key
@@ -76,8 +80,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--spans", type=int, default=510)
+    parser.add_argument("--unique", type=int, default=0, help="attributes unique to a span")
     args = parser.parse_args()
-    payloads = [request(args.spans, time.time_ns()) for _ in range(64)]
+    payloads = [request(args.spans, time.time_ns(), args.unique) for _ in range(64)]
     spans_per_request = args.spans // 30 * 30
     print(header())
     with tempfile.TemporaryDirectory() as data, Server(Path(data)) as server:
@@ -111,7 +116,10 @@ def main() -> None:
         elapsed = time.monotonic() - started
         server_cpu = cpu_seconds(server.process.pid) - cpu_before
     rate = acknowledged[0] / elapsed
-    print(f"{args.clients} clients, {spans_per_request} spans per request, {elapsed:.1f} s")
+    print(
+        f"{args.clients} clients, {spans_per_request} spans per request, "
+        f"{args.unique} unique attributes a span, {elapsed:.1f} s"
+    )
     per_cpu = acknowledged[0] / server_cpu if server_cpu else float("nan")
     print("| system | spans/s (wall) | spans per server CPU-second | requests | p50 ms | p95 ms "
           "| failed |")  # fmt: skip
