@@ -234,7 +234,7 @@ def _lite_request_class() -> Any:
 
 _LITE_REQUEST = _lite_request_class()
 _ZERO_TRACE, _ZERO_SPAN = bytes(16), bytes(8)
-_CACHE_LIMIT = 20_000  # raw attributes remembered; at most ~10 MB with _CACHED_BYTES
+_CACHE_LIMIT = 10_000  # raw attributes remembered: at most ~5 MB of a 128 MB isolate
 _CACHED_BYTES = 256  # longer attributes (statements, stack traces) are rarely repeated
 _PAIRS: dict[bytes, tuple[str, Any]] = {}
 _KEY_VALUE = KeyValue.FromString
