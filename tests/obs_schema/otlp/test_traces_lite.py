@@ -157,7 +157,7 @@ def test_unusual_values_events_and_links_decode_alike() -> None:
     assert decoded.spans[0].links[1] == {"trace_id": "", "span_id": "", "attributes": {}}
 
 
-def test_bad_spans_are_rejected_alike() -> None:
+def test_bad_spans_are_rejected_as_the_generated_walk_rejects_them() -> None:
     body = request([("service.name", "svc")])
     scope = body.resource_spans[0].scope_spans.add()
     add_span(scope, 1, trace_id=bytes(16))
@@ -170,7 +170,11 @@ def test_bad_spans_are_rejected_alike() -> None:
     add_span(scope, 8, end_time_unix_nano=START)
     add_span(scope, 9, end_time_unix_nano=2**63)
     add_span(body.resource_spans[0].scope_spans.add(), 10, trace_id=b"")
-    decoded = assert_same(body.SerializeToString())
+    raw = body.SerializeToString()
+    assert traces._decode_lite(raw) is None  # requests with a bad span take the generated walk
+    decoded = traces.decode(raw, common.PROTOBUF)
+    assert repr(decoded.spans) == repr(generated(raw).spans)
+    assert (decoded.rejected, decoded.errors) == (generated(raw).rejected, generated(raw).errors)
     assert [s.span_id for s in decoded.spans] == ["0000000000000006"]
     assert decoded.rejected == 9
     assert decoded.errors[0] == (
@@ -223,6 +227,14 @@ def test_an_unreadable_attribute_is_the_generated_walks_error() -> None:
     with pytest.raises(OtlpError) as from_decode:
         traces.decode(body, common.PROTOBUF)
     assert str(from_decode.value) == str(from_generated.value)
+
+
+def test_an_unreadable_attribute_of_a_bad_span_still_refuses_the_request() -> None:
+    invalid_utf8 = _field(1, b"k") + _field(2, _field(1, b"\xff\xfe"))
+    bad_span = trace_pb2.Span(trace_id=bytes(16), span_id=b"\x01" * 8).SerializeToString()
+    body = _wrap(bad_span + _field(9, invalid_utf8))
+    with pytest.raises(OtlpError, match="not a valid protobuf"):
+        traces.decode(body, common.PROTOBUF)
 
 
 @pytest.mark.parametrize("field", ["attributes", "events", "links"])
