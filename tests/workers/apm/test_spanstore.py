@@ -70,3 +70,37 @@ def test_repeats_count_each_span_once_within_and_across_exports(store: SpanStore
     export(store, *first_seen, first_seen[0])  # a span repeated inside one export
     export(store, row("5", "", "api", 0, 1, **{**other, "fingerprint": "other"}))
     assert repeats(store) == [("ab", 3, 9, 10), ("cd", 4, 4, 10)]
+
+
+def test_rows_with_their_json_texts_apart_store_what_whole_rows_store(tmp_path: Path) -> None:
+    """The Worker's chunks carry the JSON columns NUL-joined beside the other columns; stored,
+    they are the whole rows an earlier Worker sends (quotes, NULs, newlines in values)."""
+    awkward = json.dumps({"q": 'say "hi"\x00\n', "u": "é☃"}, ensure_ascii=False)
+    rows = [row("a", "", "api", 100, 200), row("b", "a", "db", 120, 130, fingerprint="select")]
+    rows[0][14:16] = [awkward, '{"scope":"s\\u0000"}']
+    stored = []
+    for name, chunk in (
+        ("whole", [json.dumps(rows)]),
+        (
+            "apart",
+            [json.dumps([r[:14] for r in rows]), "\x00".join(t for r in rows for t in r[14:])],
+        ),
+    ):
+        storage = DurableObjectStorage(tmp_path / f"{name}.sqlite")
+        ids = json.dumps([[r[0], r[1], 1 if r[11] else 0] for r in rows])
+        text, *packed = chunk
+        reply = SpanStore(storage.sql).insert([[text, ids, 2, True, *packed]], [["r", "{}"]], 7)
+        found = storage.sql.exec("SELECT * FROM spans ORDER BY rowid").toArray()
+        stored.append((reply, [list(r.values()) for r in found]))
+        storage.close()
+    assert stored[0] == stored[1]
+    assert [r[14:] for r in stored[1][1]] == [r[14:] for r in rows]
+    assert stored[1][0]["edges"] == [["api", "db", 120, 130, 0, TRACE, "b" * 16]]
+
+
+def test_a_chunk_whose_texts_do_not_match_its_rows_is_refused(store: SpanStore) -> None:
+    rows = [row("a", "", "api", 100, 200)]
+    ids = json.dumps([[TRACE, "a" * 16, 0]])
+    with pytest.raises(ValueError, match="3 JSON texts for 1 rows"):
+        store.insert([[json.dumps([rows[0][:14]]), ids, 1, False, "{}\x00{}\x00{}"]], [], 7)
+    assert store.sql.exec("SELECT count(*) AS n FROM spans").one()["n"] == 0

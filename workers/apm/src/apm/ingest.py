@@ -1,7 +1,8 @@
 """Ingest: decoded spans into their span shards, then their statistics into the stats shards.
 
-One RPC per span shard carries every row of the batch for it (rows as JSON chunks, inserted by
-one statement each: one Durable Object event per shard per batch); the shards answer which rows
+One RPC per span shard carries every row of the batch for it (chunks of rows: their plain
+columns as one JSON array, their JSON columns as one NUL-joined string; one Durable Object
+event per shard per batch); the shards answer which rows
 were new and which cross-service edges they completed, and only then are the statistics sent,
 so a retried export is not counted twice. Every RPC is awaited before the client is answered:
 an acknowledged span is committed.
@@ -35,6 +36,7 @@ class Outcome:
 @dataclass
 class _Shard:
     rows: list[list[Any]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # `rows.TEXT_COLUMNS` per row
     ids: list[list[Any]] = field(default_factory=list)
     spans: list[tuple[TraceSpan, Facts]] = field(default_factory=list)
     resources: dict[str, str] = field(default_factory=dict)
@@ -53,6 +55,7 @@ async def ingest(env: Any, spans: list[TraceSpan], now_ms: int) -> Outcome:
         if shard is None:  # not setdefault: it would build (and drop) a _Shard per span
             shard = shards[number] = _Shard()
         shard.rows.append(rows.row(span, derived, resource[0]))
+        shard.texts += rows.texts(span)
         shard.ids.append([span.trace_id, span.span_id, 1 if derived.fingerprint else 0])
         shard.spans.append((span, derived))
         shard.resources[resource[0]] = resource[1]
@@ -87,10 +90,12 @@ def _chunks(shard: _Shard, outcome: Outcome) -> Any:
 
 def _fitting(shard: _Shard, start: int, end: int, outcome: Outcome) -> Any:
     text = json.dumps(shard.rows[start:end], separators=(",", ":"))
-    if len(text) <= MAX_CHUNK_BYTES:
+    width = rows.TEXT_COLUMNS
+    packed = rows.TEXT_SEPARATOR.join(shard.texts[start * width : end * width])
+    if len(text) + len(packed) <= MAX_CHUNK_BYTES:
         ids = shard.ids[start:end]
         databases = any(row[2] for row in ids)
-        yield [text, json.dumps(ids, separators=(",", ":")), end - start, databases]
+        yield [text, json.dumps(ids, separators=(",", ":")), end - start, databases, packed]
     elif end - start > 1:
         middle = (start + end) // 2
         yield from _fitting(shard, start, middle, outcome)

@@ -29,6 +29,12 @@ COLUMNS = (
     "end_ns", "status", "error", "fingerprint", "db_system", "resource_id", "attributes", "extra",
 )  # fmt: skip
 ROW_WIDTH = len(COLUMNS)
+# The last two columns are JSON texts already: they cross RPC joined by TEXT_SEPARATOR rather
+# than inside the rows' JSON, which would escape (and the shard unescape) every quote in them.
+# JSON text never holds a raw control character (the encoder writes "\u0000"), so a NUL
+# cannot occur inside one.
+TEXT_COLUMNS = 2
+TEXT_SEPARATOR = "\x00"
 SERVER, CLIENT, CONSUMER = 2, 3, 5
 UNNAMED = "(unnamed)"  # never "": that route name stands for "all routes of the service"
 ALL_ROUTES = ""
@@ -68,11 +74,17 @@ def facts(span: TraceSpan) -> Facts:
 
 
 def row(span: TraceSpan, derived: Facts, resource_id: str) -> list[Any]:
+    """The plain columns of a span's row: `COLUMNS` but the last `TEXT_COLUMNS` (`texts`)."""
     return [
         span.trace_id, span.span_id, span.parent_span_id, span.name, span.kind, span.service,
         derived.route, span.start_ns, span.end_ns, span.status_code, 1 if derived.error else 0,
-        derived.fingerprint, derived.db_system, resource_id, _json(span.attributes), _extra(span),
+        derived.fingerprint, derived.db_system, resource_id,
     ]  # fmt: skip
+
+
+def texts(span: TraceSpan) -> tuple[str, str]:
+    """The JSON columns of a span's row: attributes and extra."""
+    return _json(span.attributes), _extra(span)
 
 
 def _extra(span: TraceSpan) -> str:

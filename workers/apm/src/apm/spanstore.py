@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from apm.rows import COLUMNS, ROW_WIDTH
+from apm.rows import COLUMNS, ROW_WIDTH, TEXT_COLUMNS, TEXT_SEPARATOR
 
 REPEAT_FLOOR = 3  # repeats stored per trace and fingerprint; the N of "N+1" is chosen at query
 
@@ -126,6 +126,15 @@ _REPEAT_INSERTS = {
 }
 
 
+def _join_texts(rows: list[list[Any]], packed: str) -> None:
+    """Complete each row with its `TEXT_COLUMNS` JSON texts, in order."""
+    texts = packed.split(TEXT_SEPARATOR)
+    if len(texts) != len(rows) * TEXT_COLUMNS:
+        raise ValueError(f"{len(texts)} JSON texts for {len(rows)} rows")
+    for index, row in enumerate(rows):
+        row += texts[index * TEXT_COLUMNS : (index + 1) * TEXT_COLUMNS]
+
+
 class SpanStore:
     def __init__(self, sql: Any) -> None:
         self.sql = sql
@@ -139,7 +148,9 @@ class SpanStore:
     def insert(
         self, chunks: list[list[Any]], resources: list[list[str]], now_ms: int
     ) -> dict[str, Any]:
-        """Store `[rows_json, ids_json, count, has_db]` chunks (`ids`: `[trace, span, is_db]`).
+        """Store `[rows_json, ids_json, count, has_db, texts]` chunks (`ids`: `[trace, span,
+        is_db]`; `texts`: the rows' JSON columns, `TEXT_SEPARATOR`-joined, the rows holding the
+        other columns; without it, as a Worker deployed before it sends, the rows are whole).
 
         Answers how many rows were already stored (exporter retries), the `trace+span` ids
         that were new when some were not, and the cross-service edges the new rows completed.
@@ -155,8 +166,10 @@ class SpanStore:
         new: list[str] = []
         edges: list[list[Any]] = []
         duplicates = 0
-        for text, ids, count, databases in chunks:
+        for text, ids, count, databases, *packed in chunks:
             rows = json.loads(text)
+            if packed:
+                _join_texts(rows, packed[0])
             inserted = self._insert_rows(rows)
             if not inserted:  # an export retried whole: nothing new to derive
                 duplicates += int(count)
