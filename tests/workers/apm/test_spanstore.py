@@ -51,6 +51,7 @@ def test_summaries_and_edges_add_up_over_late_exports_and_retries(store: SpanSto
     assert [e[:2] for e in first["edges"]] == [["db", "cache"]]
     assert [e[:2] for e in second["edges"]] == [["api", "db"]]  # the older child's edge
     assert (retry["duplicates"], retry["edges"]) == (1, [])  # same service: no edge
+    assert retry["new"] == [TRACE + "e" * 16]  # only the new span's statistics get recorded
     assert (summary["start_ns"], summary["end_ns"]) == (100, 200)
     assert (summary["span_count"], summary["error_count"]) == (4, 1)
     assert summary["services"] == ",db,cache,api,"

@@ -62,7 +62,7 @@ _FACTS = (
 ROWS_PER_INSERT = 100 // ROW_WIDTH
 _VALUES = "(" + ", ".join("?" for _ in range(ROW_WIDTH)) + ")"
 _INSERTS = {
-    n: "INSERT OR IGNORE INTO spans ({}) VALUES {} RETURNING rowid, trace_id, span_id".format(  # noqa: S608
+    n: "INSERT OR IGNORE INTO spans ({}) VALUES {} RETURNING rowid".format(  # noqa: S608
         ", ".join(COLUMNS), ", ".join([_VALUES] * n)
     )
     for n in range(1, ROWS_PER_INSERT + 1)
@@ -174,11 +174,11 @@ class SpanStore:
             if not inserted:  # an export retried whole: nothing new to derive
                 duplicates += int(count)
                 continue
-            first = min(row["rowid"] for row in inserted)  # rows before it were stored before
+            first = min(inserted)  # rows before it were stored before
             fresh = rows  # the usual case: every row was new
             if len(inserted) != count:
                 duplicates += int(count) - len(inserted)
-                keys = {row["trace_id"] + row["span_id"] for row in inserted}
+                keys = self._keys(inserted)
                 new.extend(keys)
                 fresh = _first_of_each(rows, keys)
             earlier = self._upsert_traces(fresh, now_ms)
@@ -269,14 +269,23 @@ class SpanStore:
         edges += [list(row.values()) for row in self.sql.exec(_EDGES_FROM_NEW_PARENTS, ids, first)]
         return edges
 
-    def _insert_rows(self, rows: list[list[Any]]) -> list[dict[str, Any]]:
-        """Insert rows not stored yet; answers the `trace_id, span_id` of those inserted."""
-        inserted: list[dict[str, Any]] = []
+    def _insert_rows(self, rows: list[list[Any]]) -> list[int]:
+        """Insert rows not stored yet; answers the rowids of those inserted (only ids: most
+        exports are new, and their ids are in `rows` already)."""
+        inserted: list[int] = []
         for start in range(0, len(rows), ROWS_PER_INSERT):
             part = rows[start : start + ROWS_PER_INSERT]
             values = [value for row in part for value in row]
-            inserted += self.sql.exec(_INSERTS[len(part)], *values).toArray()
+            inserted += [found[0] for found in self.sql.exec(_INSERTS[len(part)], *values).raw()]
         return inserted
+
+    def _keys(self, rowids: list[int]) -> set[str]:
+        """`trace_id + span_id` of the rows stored under `rowids` (an export partly retried)."""
+        found = self.sql.exec(
+            "SELECT trace_id || span_id FROM spans WHERE rowid IN (SELECT value FROM json_each(?))",
+            json.dumps(rowids),
+        )
+        return {row[0] for row in found.raw()}
 
     def _drop_late_spans_of_dropped_traces(self, chunks: list[str]) -> int:
         if not self.sql.exec("SELECT 1 FROM traces WHERE decision = 0 LIMIT 1").toArray():
