@@ -43,12 +43,13 @@ class Collector:
             entry = self._entries[key] = _Entry()
         duration = end_ns - start_ns
         entry.sketch.add(duration / NS_PER_MS)
-        example = [duration, trace_id, span_id, start_ns, error]
+        # The example list only when it is kept: most spans are neither slowest nor errors.
+        example = None
         if entry.slowest is None or duration > entry.slowest[0]:
-            entry.slowest = example
+            example = entry.slowest = [duration, trace_id, span_id, start_ns, error]
         if error:
             entry.errors += 1
-            entry.error_example = example
+            entry.error_example = example or [duration, trace_id, span_id, start_ns, error]
 
     def __len__(self) -> int:
         return len(self._entries)
