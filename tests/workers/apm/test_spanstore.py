@@ -9,10 +9,15 @@ from typing import Any
 
 import pytest
 
+from apm.ingest import ingest
+from apm.sharding import span_shard, span_stub
 from apm.spanstore import SpanStore
+from localedge.stack import Stack
 from localedge.storage import DurableObjectStorage
+from obs_schema.otlp.traces import TraceSpan
 
 TRACE = "ab" * 16
+OTHER = "0000000100000000000000000000000a"  # another span shard than TRACE's
 
 
 @pytest.fixture
@@ -105,3 +110,28 @@ def test_a_chunk_whose_texts_do_not_match_its_rows_is_refused(store: SpanStore) 
     with pytest.raises(ValueError, match="3 JSON texts for 1 rows"):
         store.insert([[json.dumps([rows[0][:14]]), ids, 1, False, "{}\x00{}\x00{}"]], [], 7)
     assert store.sql.exec("SELECT count(*) AS n FROM spans").one()["n"] == 0
+
+
+@pytest.mark.anyio
+async def test_a_span_too_large_to_store_is_named_by_its_place_in_the_request(
+    stack: Stack,
+) -> None:
+    """The big span is the first of its span shard: its position is the request's (1), not
+    its place in the shard (0); the others are stored and counted."""
+    spans = [traced(TRACE, "a", ""), traced(OTHER, "b", "", blob="x" * 1_900_000)]
+    spans.append(traced(TRACE, "c", "a" * 16))
+    env = stack.worker("obs-apm").env
+    assert span_shard(TRACE) != span_shard(OTHER)
+    outcome = await ingest(env, spans, 7)
+    assert (outcome.accepted, outcome.duplicates, outcome.too_large) == (2, 0, [1])
+    assert await span_stub(env, span_shard(OTHER)).trace(OTHER) is None
+    kept = await span_stub(env, span_shard(TRACE)).trace(TRACE)
+    assert sorted(s["span_id"][0] for s in kept["spans"]) == ["a", "c"]
+
+
+def traced(trace_id: str, span: str, parent: str, **attributes: Any) -> TraceSpan:
+    return TraceSpan(
+        trace_id=trace_id, span_id=span * 16, parent_span_id=parent, name="work", kind=2,
+        service="api", start_ns=10**18, end_ns=10**18 + 5, status_code=0, status_message="",
+        attributes=attributes, events=[], links=[], resource={"service.name": "api"}, scope="",
+    )  # fmt: skip

@@ -30,22 +30,26 @@ MAX_ROW_BYTES = 1_000_000
 class Outcome:
     accepted: int = 0
     duplicates: int = 0
-    too_large: list[int] = field(default_factory=list)  # positions of spans refused
+    too_large: list[int] = field(default_factory=list)  # positions (in `spans`) refused
 
 
 @dataclass
 class _Shard:
     rows: list[list[Any]] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)  # `rows.TEXT_COLUMNS` per row
-    ids: list[list[Any]] = field(default_factory=list)
-    spans: list[tuple[TraceSpan, Facts]] = field(default_factory=list)
+    # Parallel lists, not a tuple per span: fewer objects alive through the RPCs, which the
+    # garbage collector would otherwise walk again and again.
+    spans: list[TraceSpan] = field(default_factory=list)
+    facts: list[Facts] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)  # of each span in the request
+    refused: set[int] = field(default_factory=set)  # positions here of spans too large
     resources: dict[str, str] = field(default_factory=dict)
 
 
 async def ingest(env: Any, spans: list[TraceSpan], now_ms: int) -> Outcome:
     shards: dict[int, _Shard] = {}
     resource_ids: dict[int, tuple[str, str]] = {}
-    for span in spans:
+    for position, span in enumerate(spans):
         derived = rows.facts(span)
         resource = resource_ids.get(id(span.resource))
         if resource is None:
@@ -56,8 +60,9 @@ async def ingest(env: Any, spans: list[TraceSpan], now_ms: int) -> Outcome:
             shard = shards[number] = _Shard()
         shard.rows.append(rows.row(span, derived, resource[0]))
         shard.texts += rows.texts(span)
-        shard.ids.append([span.trace_id, span.span_id, 1 if derived.fingerprint else 0])
-        shard.spans.append((span, derived))
+        shard.spans.append(span)
+        shard.positions.append(position)
+        shard.facts.append(derived)
         shard.resources[resource[0]] = resource[1]
     outcome = Outcome()
     collector = Collector()
@@ -93,7 +98,8 @@ def _fitting(shard: _Shard, start: int, end: int, outcome: Outcome) -> Any:
     width = rows.TEXT_COLUMNS
     packed = rows.TEXT_SEPARATOR.join(shard.texts[start * width : end * width])
     if len(text) + len(packed) <= MAX_CHUNK_BYTES:
-        ids = shard.ids[start:end]
+        # `[trace, span, is_db]` per row (`rows.COLUMNS` 0, 1 and 11)
+        ids = [[row[0], row[1], 1 if row[11] else 0] for row in shard.rows[start:end]]
         databases = any(row[2] for row in ids)
         yield [text, json.dumps(ids, separators=(",", ":")), end - start, databases, packed]
     elif end - start > 1:
@@ -101,14 +107,16 @@ def _fitting(shard: _Shard, start: int, end: int, outcome: Outcome) -> Any:
         yield from _fitting(shard, start, middle, outcome)
         yield from _fitting(shard, middle, end, outcome)
     else:  # one span alone is too big to store: refused, and not counted in statistics
-        outcome.too_large.append(start)
-        shard.ids[start] = []
+        outcome.too_large.append(shard.positions[start])
+        shard.refused.add(start)
 
 
 def _collect(collector: Collector, shard: _Shard, reply: dict[str, Any]) -> None:
     new = set(reply["new"]) if reply["duplicates"] else None
-    for (span, derived), ids in zip(shard.spans, shard.ids, strict=True):
-        if not ids or (new is not None and span.trace_id + span.span_id not in new):
+    for position, (span, derived) in enumerate(zip(shard.spans, shard.facts, strict=True)):
+        if position in shard.refused or (
+            new is not None and span.trace_id + span.span_id not in new
+        ):
             continue
         key = (span.start_ns, span.end_ns, derived.error, span.trace_id, span.span_id)
         if derived.entry:

@@ -97,9 +97,11 @@ SPANS_EXAMPLE = [Span.model_config["json_schema_extra"]["examples"][0]]  # type:
 async def native_spans(request: Request) -> JSONResponse:
     items = _items(await request.body())
     spans, rejected = [], []
+    kept: list[int] = []  # the item index of each valid span
     for index, item in enumerate(items):
         try:
             spans.append(rows.from_model(Span.model_validate(item)))
+            kept.append(index)
         except ValidationError as error:
             problem = error.errors()[0]
             where = ".".join(str(part) for part in problem.get("loc", ())) or "span"
@@ -108,7 +110,8 @@ async def native_spans(request: Request) -> JSONResponse:
         message = f"no valid span in the batch ({len(rejected)} rejected)"
         raise Unprocessable(message, details=rejected[:100])
     outcome = await ingest(request.scope["env"], spans, host.now_ms())
-    rejected += [{"index": i, "error": "larger than 1 MB once stored"} for i in outcome.too_large]
+    too_large = sorted(kept[i] for i in outcome.too_large)
+    rejected += [{"index": i, "error": "larger than 1 MB once stored"} for i in too_large]
     _count(request, outcome.accepted, outcome.duplicates, len(rejected))
     return JSONResponse(
         {"accepted": outcome.accepted, "duplicates": outcome.duplicates, "rejected": rejected}
