@@ -18,11 +18,13 @@ class Default(WorkerEntrypoint):
         await schedule.run(controller.cron, self.env, controller.scheduledTime)
 
     async def snapshot(self):
-        return dict(await snapshot(self.env))
+        async with app.state.binding_telemetry.session(self.env) as env:
+            return dict(await snapshot(env))
 
     async def colo_stats(self, start_ms, end_ms):
         """`[{colo, requests, errors, p95_ms}]` per edge location of server spans."""
-        return [dict(row) for row in await colo_stats(self.env, start_ms, end_ms)]
+        async with app.state.binding_telemetry.session(self.env) as env:
+            return [dict(row) for row in await colo_stats(env, start_ms, end_ms)]
 
 
 class SpanShard(DurableObject):

@@ -26,5 +26,5 @@ app.state.spans_total = Counter(
 app.include_router(routes_ingest.router)
 app.include_router(routes_query.router)
 app.include_router(routes_config.router)
-schedule = Schedule()
+schedule = Schedule(telemetry=app.state.binding_telemetry)
 jobs.register(schedule)
