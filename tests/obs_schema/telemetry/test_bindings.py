@@ -15,7 +15,6 @@ from localedge.kv import KVNamespace
 from localedge.r2 import R2Bucket
 from localedge.scheduler import Scheduler
 from localedge.sdk import DurableObject
-from obs_schema import host
 from obs_schema.telemetry.bindings import InstrumentedEnv, kind_of, size_of, wrap
 
 
@@ -32,21 +31,6 @@ class Calls:
 class Counter(DurableObject):
     async def bump(self, by: int) -> int:
         return by + 1
-
-
-@pytest.fixture
-def clock() -> Iterator[ManualClock]:
-    manual = ManualClock()
-    host.install(clock=manual.now)
-    yield manual
-    host.reset()
-
-
-@pytest.fixture
-def kv(tmp_path: Path, clock: ManualClock) -> Iterator[KVNamespace]:
-    store = KVNamespace(tmp_path / "kv.sqlite", clock)
-    yield store
-    store.close()
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,21 +32,6 @@ class Infra:
             raise ConnectionError("infra is down")
         self.batches.append(batch)
         return {"accepted": len(batch["ops"])}
-
-
-@pytest.fixture
-def clock() -> Iterator[ManualClock]:
-    manual = ManualClock()
-    host.install(clock=manual.now)
-    yield manual
-    host.reset()
-
-
-@pytest.fixture
-def kv(tmp_path: Path, clock: ManualClock) -> Iterator[KVNamespace]:
-    store = KVNamespace(tmp_path / "kv.sqlite", clock)
-    yield store
-    store.close()
 
 
 @pytest.mark.parametrize(
