@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.receiver import QuietHandler, serving
 
 ROOT = Path(__file__).resolve().parents[3]
 SOURCE = ROOT / "workers" / "alerting" / "src"
@@ -80,7 +80,7 @@ class Echo:
 def echo_server() -> Iterator[Echo]:
     state = Echo(url="")
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
             time.sleep(state.delay_s)
@@ -93,17 +93,6 @@ def echo_server() -> Iterator[Echo]:
             except OSError:
                 pass  # the client gave up (timeout test)
 
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-    )
-    thread.start()
-    try:
+    with serving(Handler) as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -7,12 +7,12 @@ Threads are fine here: this is test code, not Worker code.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.receiver import QuietHandler, serving
 
 
 @dataclass
@@ -26,7 +26,7 @@ class AnalyticsServer:
 def analytics_server() -> Iterator[AnalyticsServer]:
     state = AnalyticsServer()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
             headers = {k.lower(): v for k, v in self.headers.items()}
@@ -39,16 +39,6 @@ def analytics_server() -> Iterator[AnalyticsServer]:
             self.end_headers()
             self.wfile.write(payload)
 
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/client/v4/graphql"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01})
-    thread.daemon = True
-    thread.start()
-    try:
+    with serving(Handler) as url:
+        state.url = url + "/client/v4/graphql"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()

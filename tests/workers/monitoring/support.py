@@ -4,14 +4,14 @@ server a test scripts, and small HTTP helpers."""
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from tests.receiver import QuietHandler, serving
 
 ROOT = Path(__file__).resolve().parents[3]
 SOURCE = ROOT / "workers" / "monitoring" / "src"
@@ -41,7 +41,7 @@ class Target:
 def serve_target() -> Iterator[Target]:
     state = Target(url="")
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def _answer(self) -> None:
             state.hits.append(self.path)
             if state.delay_s:
@@ -55,16 +55,6 @@ def serve_target() -> Iterator[Target]:
 
         do_GET = do_POST = do_HEAD = do_PUT = _answer
 
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01})
-    thread.daemon = True
-    thread.start()
-    try:
+    with serving(Handler) as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
