@@ -13,6 +13,7 @@ from alerting.api.bodies import Action, AlertPage
 from alerting.api.common import Admin, Reader, actor, env_of
 from alerting.client import Hub
 from alerting.telemetry import AlertingMetrics
+from obs_schema.auth import Principal
 
 
 class FingerprintConvertor(Convertor[str]):
@@ -128,11 +129,7 @@ def item_router() -> APIRouter:
         fingerprint: str,
         body: Action | None = None,
     ) -> dict[str, Any]:
-        body = body or Action()
-        result: dict[str, Any] = await Hub(env_of(request)).call(
-            "acknowledge", fingerprint=fingerprint, by=actor(body.by, principal), note=body.note
-        )
-        return result
+        return await _act("acknowledge", request, principal, fingerprint, body)
 
     @api.post("/{fingerprint}/resolve", summary="Resolve by hand")
     async def resolve(
@@ -141,11 +138,7 @@ def item_router() -> APIRouter:
         fingerprint: str,
         body: Action | None = None,
     ) -> dict[str, Any]:
-        body = body or Action()
-        result: dict[str, Any] = await Hub(env_of(request)).call(
-            "resolve", fingerprint=fingerprint, by=actor(body.by, principal), note=body.note
-        )
-        return result
+        return await _act("resolve", request, principal, fingerprint, body)
 
     @api.get("/{fingerprint}/notifications", summary="Every notification and delivery attempt")
     async def notifications(request: Request, fingerprint: str, _: Reader) -> dict[str, Any]:
@@ -155,3 +148,14 @@ def item_router() -> APIRouter:
         return result
 
     return api
+
+
+async def _act(
+    op: str, request: Request, principal: Principal, fingerprint: str, body: Action | None
+) -> dict[str, Any]:
+    """An operator's action on one alert, recorded with who did it and why."""
+    action = body or Action()
+    result: dict[str, Any] = await Hub(env_of(request)).call(
+        op, fingerprint=fingerprint, by=actor(action.by, principal), note=action.note
+    )
+    return result
