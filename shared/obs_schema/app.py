@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
+from fastapi.telemetry import TelemetryConfig
 
 from obs_schema import __version__, auth, handlers, health
 from obs_schema.bodyguard import DEFAULT_MAX_BODY_BYTES, BodyGuard
@@ -31,6 +32,8 @@ log = logging.getLogger("obs.app")
 DOCS_ASSETS = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
 
 __all__ = ["Probe", "WorkerSpec", "create_app"]
+
+NO_NATIVE_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,11 @@ def create_app(spec: WorkerSpec) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         responses=ERROR_RESPONSES,
+        # The Workers are instrumented by our own middleware (below) and binding telemetry;
+        # FastAPI's OpenTelemetry bridge would trace every request a second time whenever a
+        # global provider exists (an OTLP exporter in the same process), and its check of the
+        # global providers alone costs ~6 µs per request.
+        telemetry=NO_NATIVE_TELEMETRY,
     )
     registry = Registry()
     # Binding telemetry of this Worker, shipped to the infra Worker (see obs_schema.telemetry).

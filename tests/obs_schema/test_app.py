@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import os
 import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -237,3 +239,45 @@ async def test_token_hashes_are_read_from_kv_once_per_cache_period(tmp_path: Pat
             assert (await http.get("/demo/health", headers=reader)).status_code == 200
     kv.close()
     assert CountingKV.token_reads == 1
+
+
+NO_DOUBLE_TRACING = """
+import asyncio, httpx
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from tests.obs_schema.test_app import build
+
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)
+
+async def main():
+    transport = httpx.ASGITransport(app=build())
+    async with httpx.AsyncClient(transport=transport, base_url="http://w") as client:
+        assert (await client.get("/demo/health")).status_code == 200
+    with trace.get_tracer("probe").start_as_current_span("probe"):
+        pass
+    print(sorted(span.name for span in exporter.get_finished_spans()))
+
+asyncio.run(main())
+"""
+
+
+def test_a_global_tracer_provider_does_not_make_fastapi_trace_requests_again() -> None:
+    """Requests are measured by our middleware; FastAPI's own OpenTelemetry bridge stays off
+    even when the process has a global provider (a fresh process: providers are set once)."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", NO_DOUBLE_TRACING],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": f"{root}:{root / 'shared'}"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[0] == "['probe']"  # the provider works; no request spans
