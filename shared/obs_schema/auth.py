@@ -1,7 +1,7 @@
 """Bearer-token auth with three scopes: `ingest` (write telemetry), `read` (query), `admin`.
 
-Tokens are never stored in clear: the Workers compare a SHA-256 of the presented token, in
-constant time, against the hashes of the configured tokens. Configured tokens come from the
+Tokens are never stored in clear: the Workers look the SHA-256 of the presented token up among
+the hashes of the configured tokens. Configured tokens come from the
 Worker's secrets (`OBS_INGEST_TOKEN`, `OBS_READ_TOKEN`, `OBS_ADMIN_TOKEN`) and from the hashes
 kept in the shared CONFIG KV namespace, which `bootstrap_tokens` fills on a stack's first start.
 An admin token is accepted wherever a read or ingest token is.
@@ -9,9 +9,7 @@ An admin token is accepted wherever a read or ingest token is.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import hmac
 import json
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
@@ -30,8 +28,12 @@ CONFIG_BINDING = "CONFIG"
 TOKENS_KEY = "auth:token-hashes"
 CACHE_SECONDS = 30.0
 
+ScopeTable = dict[str, str]  # token hash -> scope
+
 # Per isolate: KV binding id -> (binding, read at, hashes). The binding is kept to detect id reuse.
 _cache: dict[int, tuple[Any, float, dict[str, list[str]]]] = {}
+# Per isolate: (secrets, id of the KV record) -> (that record, its scope table).
+_tables: dict[tuple[tuple[object, ...], int], tuple[dict[str, list[str]], ScopeTable]] = {}
 
 
 @dataclass(frozen=True)
@@ -46,44 +48,49 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@functools.lru_cache(maxsize=16)
-def _secret_hash(token: str) -> str:
-    """A configured secret's hash: secrets change only with a deploy, requests come constantly."""
-    return hash_token(token)
-
-
 def generate_token(scope: str) -> str:
     # A recognisable prefix lets secret scanners and humans tell what a leaked token opens.
     return f"obs_{scope}_{secrets.token_urlsafe(32)}"
 
 
-async def configured_hashes(env: Any) -> dict[str, list[str]]:
-    """Token hashes per scope: secrets first, then the CONFIG KV record (cached briefly)."""
+async def scope_table(env: Any) -> ScopeTable:
+    """Hash of every configured token -> its scope: secrets, then the CONFIG KV record (read
+    at most every CACHE_SECONDS). Built once per configuration, not per request."""
+    secrets_ = tuple(getattr(env, name, None) for name in SECRET_NAMES.values())
+    record = await _kv_hashes(env)
+    key = (secrets_, id(record))
+    found = _tables.get(key)
+    if found is not None and found[0] is record:
+        return found[1]
     hashes: dict[str, list[str]] = {scope: [] for scope in SCOPES}
-    for scope, name in SECRET_NAMES.items():
-        token = getattr(env, name, None)
+    for scope, token in zip(SECRET_NAMES, secrets_, strict=True):
         if isinstance(token, str) and token:
-            hashes[scope].append(_secret_hash(token))
-    for scope, stored in (await _kv_hashes(env)).items():
+            hashes[scope].append(hash_token(token))
+    for scope, stored in record.items():
         if scope in hashes:
             hashes[scope].extend(stored)
-    return hashes
+    if len(_tables) >= 64:  # configurations change rarely; stale ones must not pile up
+        _tables.clear()
+    table = _tables[key] = (record, table_of(hashes))
+    return table[1]
 
 
-def match_scope(token: str, hashes: Mapping[str, list[str]]) -> str | None:
-    """The strongest scope whose hash matches; every comparison runs, matched or not."""
-    presented = hash_token(token)
-    found: str | None = None
-    for scope in SCOPES:  # ordered weakest to strongest
-        for stored in hashes.get(scope, []):
-            if hmac.compare_digest(presented, stored):
-                found = scope
-    return found
+def table_of(hashes: Mapping[str, list[str]]) -> ScopeTable:
+    """Configured hashes per scope as one lookup; a token configured for two scopes gets the
+    stronger (SCOPES runs weakest to strongest)."""
+    return {stored: scope for scope in SCOPES for stored in hashes.get(scope, [])}
+
+
+def match_scope(token: str, table: ScopeTable) -> str | None:
+    """The scope of `token`, found by its SHA-256. The lookup compares hashes, never tokens:
+    its timing can tell at most how a guess's hash relates to a stored hash, which says
+    nothing about any token (the reason to store and compare hashes at all)."""
+    return table.get(hash_token(token))
 
 
 async def authenticate(env: Any, authorization: str | None) -> Principal:
     token = _bearer(authorization)
-    scope = match_scope(token, await configured_hashes(env))
+    scope = match_scope(token, await scope_table(env))
     if scope is None:
         raise Unauthorized("invalid bearer token")
     return Principal(scope)

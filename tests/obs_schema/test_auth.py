@@ -1,4 +1,4 @@
-"""Bearer tokens: hashed, compared in constant time, scoped, bootstrapped once."""
+"""Bearer tokens: hashed, looked up by hash, scoped, bootstrapped once."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ TOKENS = {"OBS_INGEST_TOKEN": "i-token", "OBS_READ_TOKEN": "r-token", "OBS_ADMIN
 )
 def test_a_token_matches_the_scope_whose_hash_it_has(token: str, scope: str | None) -> None:
     hashes = {s: [auth.hash_token(TOKENS[n])] for s, n in auth.SECRET_NAMES.items()}
-    assert auth.match_scope(token, hashes) == scope
+    assert auth.match_scope(token, auth.table_of(hashes)) == scope
 
 
 @pytest.mark.parametrize(
@@ -103,3 +103,17 @@ async def test_a_corrupt_token_record_grants_nothing(tmp_path: Path, record: str
     with pytest.raises(Unauthorized):
         await auth.authenticate(Env({"CONFIG": kv}), "Bearer not-a-list")
     kv.close()
+
+
+def test_a_token_configured_for_two_scopes_grants_the_stronger() -> None:
+    table = auth.table_of({"admin": [auth.hash_token("both")], "read": [auth.hash_token("both")]})
+    assert auth.match_scope("both", table) == "admin"
+
+
+@pytest.mark.anyio
+async def test_a_rotated_secret_counts_at_once_and_the_old_one_no_longer() -> None:
+    assert (await auth.authenticate(Env(TOKENS), "Bearer r-token")).scope == "read"
+    rotated = Env({**TOKENS, "OBS_READ_TOKEN": "r-token-2"})
+    assert (await auth.authenticate(rotated, "Bearer r-token-2")).scope == "read"
+    with pytest.raises(Unauthorized):
+        await auth.authenticate(rotated, "Bearer r-token")
