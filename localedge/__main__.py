@@ -13,6 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from localedge.gateway import Gateway
+from localedge.httpserver import HttpProtocol
 from localedge.stack import Stack, StackOptions
 from obs_schema import auth
 
@@ -42,11 +43,17 @@ def serve(args: argparse.Namespace) -> int:
     options = StackOptions(root=args.root, data_dir=args.data_dir, environment=args.env)
     gateway = Gateway(Stack(options), static_dir=args.root / "dashboard", on_startup=announce)
     # No proxy headers (nothing sits in front of the local stack) and no access log: both cost
-    # CPU on every request, and the Workers' own /metrics count requests. The socket goes in
+    # CPU on every request, and the Workers' own /metrics count requests. Each response leaves
+    # in one write (localedge.httpserver). The socket goes in
     # as a socket, not a file descriptor: uvicorn takes a bare descriptor for a Unix socket
     # and would leave Nagle's algorithm on (40 ms stalls per small response).
     config = uvicorn.Config(
-        gateway, lifespan="on", log_level="warning", access_log=False, proxy_headers=False
+        gateway,
+        http=HttpProtocol,
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
     )
     uvicorn.Server(config).run(sockets=[listener])
     return 0
