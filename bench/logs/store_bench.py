@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/logs/store_bench.py [records] [ingest_batches]
 
+(`records` 0: the ingest part only.)
+
 1. Ingest: a real `python -m localedge serve` process on loopback; batches of 1,000 records
    (JSON, with PII to scrub) posted back to back over one keep-alive connection; twice, with
    each batch's timestamps spread over 10 minutes (rows land all over the shard's recent
@@ -98,6 +100,16 @@ class Server:
         self.process.wait(timeout=60)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux), or NaN elsewhere: the server's CPU
+    per record moves less with the machine's load than records per second do."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def disk_bytes(data: Path) -> int:
     shard_dir = data / "do" / "obs-logs" / "LogShard"
     return sum(p.stat().st_size for p in shard_dir.glob("*.sqlite*"))
@@ -127,16 +139,19 @@ def bench_ingest(batches: int, spread_ms: int) -> dict[str, float]:
         }
         with httpx.Client(base_url=server.url, headers=headers, timeout=120) as client:
             client.post("/logs/ingest", content=bodies[0])  # warm up
+            cpu = cpu_seconds(server.process.pid)
             started = time.perf_counter()
             for body in bodies[1:]:
                 reply = client.post("/logs/ingest", content=body)
                 assert reply.status_code == 202, reply.text
             seconds = time.perf_counter() - started
+            cpu = cpu_seconds(server.process.pid) - cpu
     finally:
         server.stop()
     stored = 1000 * batches
     result = {
         "records_per_s": 1000 * (batches - 1) / seconds,
+        "server_cpu_us": cpu / (1000 * (batches - 1)) * 1e6,
         "bytes_per_record": disk_bytes(data) / stored,
     }
     shutil.rmtree(data, ignore_errors=True)
@@ -336,8 +351,11 @@ def main() -> None:
         print(
             f"ingest over HTTP (real server process, batches of 1,000, scrubbing + FTS5; "
             f"timestamps spread over {label}): {ingest['records_per_s']:,.0f} records/s; "
+            f"server CPU {ingest['server_cpu_us']:.1f} us/record; "
             f"{ingest['bytes_per_record']:,.0f} bytes/record on disk"
         )
+    if n == 0:  # ingest only
+        return
     ours, rows, traces = bench_queries(n, repeat)
     ndjson = Path(tempfile.mkdtemp(prefix="ndjson-")) / "logs.ndjson"
     with ndjson.open("w") as out:
