@@ -68,18 +68,35 @@ def _emit(node: dict) -> str:  # type: ignore[type-arg]
 _KINDS = {word: frozenset(kinds) for word, kinds in _literals().items()}
 _HINTS = re.compile(trie_pattern(_KINDS))
 
+# The groups as bits, so a text's hints are a few integer ORs, and its answer (one of a few
+# dozen sets in practice) is computed once per (bits, enabled) and then looked up: the same
+# frozenset object comes back, whose hash is cached for the scanner's pattern lookup.
+_GROUPS = sorted({kind for kinds in _KINDS.values() for kind in kinds} | NUMERIC | {"iban", "ipv6"})
+_BIT = {kind: 1 << index for index, kind in enumerate(_GROUPS)}
+_WORD_BITS = {word: sum(_BIT[kind] for kind in kinds) for word, kinds in _KINDS.items()}
+_NUMERIC_BITS = sum(_BIT[kind] for kind in NUMERIC)
+_IBAN_BIT, _IPV6_BIT, _PHONE_WORD_BIT = _BIT["iban"], _BIT["ipv6"], _BIT["phone_word"]
+_CACHE_LIMIT = 4096
+_answers: dict[tuple[int, frozenset[str]], frozenset[str]] = {}
+
 
 def classes_in(text: str, lower: str, enabled: frozenset[str]) -> frozenset[str]:
     """The inclusion groups `text` could contain (`lower` is `text` lower-cased, same length)."""
-    found: set[str] = set()
-    for match in _HINTS.finditer(lower):
-        found |= _KINDS[match.group()]
+    bits = 0
+    for word in _HINTS.findall(lower):
+        bits |= _WORD_BITS[word]
     if _DIGIT.search(text):
-        found |= NUMERIC
+        bits |= _NUMERIC_BITS
         if _IBAN.search(text):
-            found.add("iban")
+            bits |= _IBAN_BIT
     else:
-        found.discard("phone_word")  # a phone number needs digits
+        bits &= ~_PHONE_WORD_BIT  # a phone number needs digits
     if "::" in text or text.count(":") >= 7:
-        found.add("ipv6")
-    return frozenset(found) & enabled
+        bits |= _IPV6_BIT
+    answer = _answers.get((bits, enabled))
+    if answer is None:
+        if len(_answers) >= _CACHE_LIMIT:
+            _answers.clear()  # bounded: one entry per configuration and combination
+        found = frozenset(kind for kind, bit in _BIT.items() if bits & bit)
+        answer = _answers[(bits, enabled)] = found & enabled
+    return answer
