@@ -45,6 +45,9 @@ class StackOptions:
     secrets: dict[str, str] = field(default_factory=dict)
 
 
+ROUTES_REMEMBERED = 4096
+
+
 class Stack:
     def __init__(self, options: StackOptions) -> None:
         self.options = options
@@ -55,6 +58,7 @@ class Stack:
         self.r2: dict[str, R2Bucket] = {}
         self.durable: dict[tuple[str, str], DurableObjectNamespace] = {}
         self._background: set[asyncio.Task[Any]] = set()
+        self._routes: dict[str, LoadedWorker | None] = {}
         self._loop_task: asyncio.Task[None] | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -64,6 +68,7 @@ class Stack:
         sdk.background = self.defer
         for config in discover(self.options.root, self.options.environment):
             self.workers[config.name] = load_worker(config, self.defer)
+        self._routes.clear()
         for worker in self.workers.values():
             self._create_storage(worker.config)
         for worker in self.workers.values():
@@ -121,7 +126,18 @@ class Stack:
             raise ConfigError(f"no Worker named {name!r}") from None
 
     def route(self, path: str) -> LoadedWorker | None:
-        """The Worker whose route pattern matches `path`; the most specific pattern wins."""
+        """The Worker whose route pattern matches `path`; the most specific pattern wins.
+        Remembered per path (bounded: paths carry ids): every request asks."""
+        try:
+            return self._routes[path]
+        except KeyError:
+            pass
+        if len(self._routes) >= ROUTES_REMEMBERED:
+            self._routes.clear()
+        found = self._routes[path] = self._match_route(path)
+        return found
+
+    def _match_route(self, path: str) -> LoadedWorker | None:
         best: tuple[int, LoadedWorker] | None = None
         for worker in self.workers.values():
             for pattern in worker.config.route_paths:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -49,6 +50,7 @@ class SecurityAction(StrEnum):
         return list(SecurityAction).index(self)
 
 
+@functools.lru_cache(maxsize=8192)  # every check and event names one; sources repeat
 def _canonical_ip(value: str) -> str:
     try:
         address = ipaddress.ip_address(value.strip())

@@ -155,21 +155,22 @@ class InstrumentedEnv(Mapping[str, Any]):
     """`env` with its storage bindings wrapped; everything else is the original value."""
 
     def __init__(self, env: Any, sink: Sink, kinds: Mapping[str, str]) -> None:
-        self.__dict__.update(_env=env, _sink=sink, _kinds=kinds, _cache={})
+        self.__dict__.update(_env=env, _sink=sink, _kinds=kinds)
 
     def __getattr__(self, name: str) -> Any:
-        cache: dict[str, Any] = self.__dict__["_cache"]
-        if name in cache:
-            return cache[name]
+        # Called only for names not yet in the instance: each is wrapped once and kept there,
+        # so later reads are plain attribute reads (Workers read env on every request).
         value = getattr(self.__dict__["_env"], name)
         wrapped = wrap(name, value, self.__dict__["_sink"], self.__dict__["_kinds"].get(name))
-        cache[name] = wrapped
+        self.__dict__[name] = wrapped
         return wrapped
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("env is read-only")
 
     def __getitem__(self, name: str) -> Any:
+        if name in self.__dict__:
+            return self.__dict__[name]
         try:
             return self.__getattr__(name)
         except AttributeError:
