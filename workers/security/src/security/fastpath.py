@@ -91,8 +91,10 @@ async def _accepted(scope: Scope, body: bytes) -> dict[str, Any] | None:
         )
         if not principal.grants("ingest"):
             return None
-        # Every field is a plain value or container: a shallow dict is what model_dump gives.
-        return dict(CheckRequest.model_validate_json(body))
+        # Every field is a plain value or container: the model's own field dict is what
+        # model_dump gives (and the model is dropped here, so nobody shares it).
+        fields: dict[str, Any] = CheckRequest.model_validate_json(body).__dict__
+        return fields
     except (ApiError, ValidationError, ValueError):
         return None
 

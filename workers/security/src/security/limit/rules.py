@@ -10,6 +10,7 @@ template the caller sends, or on the path when it sends none.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -99,6 +100,7 @@ def _component(component: str, subject: Subject) -> str | None:
     return _digest(value) if value else None
 
 
+@functools.lru_cache(maxsize=16384)  # each check asks for two or three keys; keys repeat
 def shard_of(key: str, shards: int) -> int:
     """The shard holding `key`: a stable hash, so one key always meets the same counter."""
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big") % shards
