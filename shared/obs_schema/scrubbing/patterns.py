@@ -216,15 +216,19 @@ KEY_VALUE = re.compile(
     r"(?P<kv_tail>[\w.$@-]{0,48}+)(?P<kv_q>\\?[\"']?)"
     # Spaces may follow `:` and `=>`, not `=`: in `token= next=1` the token is empty.
     r"(?P<kv_sep>\s{0,3}+(?:=>\s{0,3}+|:(?!//)\s{0,3}+|=))"
+    # Repeated groups are greedy, not possessive: CPython 3.11.2's `re` (Debian 12's) lets a
+    # possessive group repeat keep the characters of an iteration that failed (`token: x; y`
+    # took `x; ` as the value, lookahead ignored). Each repeat here stops at a character its
+    # continuation cannot start with, or ends the pattern, so greedy finds the same matches.
     r"(?P<kv_value>"
-    r"\"(?:[^\"\\\n]|\\.){0,2048}+\""
-    r"|'(?:[^'\\\n]|\\.){0,2048}+'"
-    r"|\\\"(?:[^\"\\\n]|\\[^\"]){0,2048}+\\\""
+    r"\"(?:[^\"\\\n]|\\.){0,2048}\""
+    r"|'(?:[^'\\\n]|\\.){0,2048}'"
+    r"|\\\"(?:[^\"\\\n]|\\[^\"]){0,2048}\\\""
     r"|(?:bearer|basic|token|digest|negotiate)\s+[^\s,;&\"'<>]{1,4096}+"
     # A bare value runs to whitespace; `&` ends it before the next `key=`, `,` and `;` before
     # a space (passwords are full of punctuation). `; key=value` pairs continue a cookie.
-    r"|(?:[^\s&,;\"'<>]|&(?![\w.-]{1,64}=)|[,;](?!\s|$)){1,4096}+"
-    r"(?:;\s?[^\s,;&\"'<>=\[\]]{1,64}+=[^\s,;&\"'<>\[\]]{0,4096}+)*+"
+    r"|(?:[^\s&,;\"'<>]|&(?![\w.-]{1,64}=)|[,;](?!\s|$)){1,4096}"
+    r"(?:;\s?[^\s,;&\"'<>=\[\]]{1,64}=[^\s,;&\"'<>\[\]]{0,4096})*"
     r")"
 )
 KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.$@-")
