@@ -222,7 +222,7 @@ def test_a_remembered_value_answers_as_the_first_time_wherever_it_appears() -> N
     )
     assert {t.location for t in moved.threats} == {"query.x"}
     # A caller mutating the list it got back changes nothing remembered.
-    value = Value("query.q", "query", "<script>alert(1)</script>")
+    value = Value("query", "query.q", False, "<script>alert(1)</script>")
     detector.inspect_value(value).clear()
     assert detector.inspect_value(value) != []
 

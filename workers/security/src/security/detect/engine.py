@@ -95,29 +95,31 @@ class Detector:
             # regex rules still run, each gated by its trigger characters.
             self._plain_by_kind[kind] = _Index(tuple(r for r in rules if r.check is None))
         # Verdicts are a pure function of the value and this detector: safe to remember.
-        self._memo: dict[tuple[str, str, bool, str], tuple[Threat, ...]] = {}
+        self._memo: dict[Value, tuple[Threat, ...]] = {}
         self._header_memo: dict[tuple[tuple[str, str], ...], tuple[Threat, ...]] = {}
 
     def inspect(self, request: HttpRequest) -> Verdict:
         threats: list[Threat] = []
         for value in values_of(request):
-            threats.extend(self.inspect_value(value))
+            threats.extend(self._remembered(value))
         threats.extend(self._protocol(request))
         threats.sort(key=lambda t: (-t.score, t.type, t.rule, t.location))
         return Verdict(sum(t.score for t in threats), tuple(threats[:MAX_THREATS]))
 
     def inspect_value(self, value: Value) -> list[Threat]:
+        return list(self._remembered(value))
+
+    def _remembered(self, value: Value) -> tuple[Threat, ...]:
         """The threats of one value, remembered for short values: User-Agents, paths, header
         and query values recur across requests far more often than they change."""
-        if len(value.text) > MEMO_MAX_CHARS:
-            return self._inspect_value(value)
-        key = (value.kind, value.location, value.plus_is_space, value.text)
-        found = self._memo.get(key)
+        found = self._memo.get(value)
         if found is None:
+            if len(value.text) > MEMO_MAX_CHARS:
+                return tuple(self._inspect_value(value))
             if len(self._memo) >= MEMO_ENTRIES:
                 self._memo.clear()
-            found = self._memo[key] = tuple(self._inspect_value(value))
-        return list(found)
+            found = self._memo[value] = tuple(self._inspect_value(value))
+        return found
 
     def _inspect_value(self, value: Value) -> list[Threat]:
         text = value.text

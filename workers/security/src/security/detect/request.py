@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
-from typing import Any
+from typing import Any, NamedTuple
 
 MAX_VALUES = 256
 MAX_DEPTH = 16
@@ -70,12 +70,14 @@ class HttpRequest:
         return next((v for n, v in self.headers if n == name), None)
 
 
-@dataclass(frozen=True, slots=True)
-class Value:
-    location: str  # where, for evidence: "query.q"
+class Value(NamedTuple):
+    """One attacker-controlled value. A tuple, so that it is its own key in the detector's
+    memory of verdicts (every request has about ten of them)."""
+
     kind: str  # which rules apply: path, query, name, body, cookie, header.user-agent...
+    location: str  # where, for evidence: "query.q"
+    plus_is_space: bool  # form encoding: '+' is a space
     text: str
-    plus_is_space: bool = False  # form encoding: '+' is a space
 
 
 @dataclass
@@ -86,7 +88,7 @@ class _Collector:
         if len(self.values) >= MAX_VALUES:
             return False
         if text:
-            self.values.append(Value(location[:128], kind, text, plus))
+            self.values.append(Value(kind, location[:128], plus, text))
         return True
 
 
