@@ -196,10 +196,13 @@ class _Metric(ABC, Generic[ChildT]):
 
     def labels(self, /, **values: str | int) -> ChildT:
         """The series for these label values, created on first use."""
-        if values.keys() != set(self.labelnames):
+        try:
+            key = tuple([str(values[label]) for label in self.labelnames])
+        except KeyError:
+            key = ()  # a declared label is missing: refused below
+        if len(key) != len(values) or len(key) != len(self.labelnames):
             declared, given = sorted(self.labelnames), sorted(values)
             raise MetricsError(f"{self.name} takes labels {declared}, not {given}")
-        key = tuple(str(values[label]) for label in self.labelnames)
         child = self._children.get(key)
         if child is None:
             child = self._children[key] = self._new_child()

@@ -27,6 +27,8 @@ class Outcome:
 def tightest_of(limits: list[dict[str, Any]]) -> dict[str, Any] | None:
     if not limits:
         return None
+    if len(limits) == 1:  # the usual case: one rule counts the request
+        return limits[0]
     denied = [d for d in limits if not d["allowed"]]
     if denied:
         return max(denied, key=lambda d: d["retry_after_ms"])
