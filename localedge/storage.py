@@ -3,7 +3,8 @@
 Writes coalesce the way they do on Cloudflare: the first statement of an event opens a
 transaction, and the runtime calls `commit()` when the request, RPC or alarm is over (even if it
 raised: writes that completed before an exception are kept). Bulk inserts are therefore one
-transaction, and a write is durable before its caller sees the response.
+transaction, and a write is durable before its caller sees the response. The write-ahead log
+is checkpointed off the event loop (localedge.checkpointer).
 
 The KV API lives in the table `_cf_KV`, hidden from user SQL as on Cloudflare. Values follow the
 RPC rules and are stored as JSON, with bytes, datetimes and `$`-keyed dicts tagged so that they
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from localedge import limits
+from localedge.checkpointer import CHECKPOINT_CHANGES, CHECKPOINTS
 from localedge.errors import BindingError, RpcError
 from localedge.rpc import decode_value, encode_value, refusal
 from localedge.sql import SqlStorage
@@ -38,6 +40,7 @@ SYNC_ONLY = "transactionSync() callbacks must be synchronous; use transaction() 
 _SETUP = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
+    "PRAGMA wal_autocheckpoint = 0",  # checkpoints run on their own thread (checkpointer)
     # 16 MiB of page cache (SQLite's default is 2 MiB): a busy shard's recent pages stay in
     # memory, as a Durable Object's do on Cloudflare, instead of being re-read on each insert.
     "PRAGMA cache_size = -16384",
@@ -51,7 +54,9 @@ _UPSERT = "INSERT OR REPLACE INTO _cf_KV (key, value) VALUES (?, ?)"
 
 class DurableObjectStorage:
     def __init__(self, path: Path, *, on_alarm: AlarmHook | None = None) -> None:
+        self._path = path
         self._conn = sqlite3.connect(path, isolation_level=None)
+        self._changes_at = 0  # total_changes when a checkpoint was last asked for
         self._sql = SqlStorage(self._conn, before_statement=self._begin)
         self._on_alarm = on_alarm or (lambda _ms: None)
         self._savepoints = 0
@@ -161,6 +166,9 @@ class DurableObjectStorage:
         """End the event's implicit transaction (skipped while a transaction callback runs)."""
         if self._open and self._savepoints == 0 and self._conn.in_transaction:
             self._sql.internal("COMMIT")
+            if self._conn.total_changes - self._changes_at >= CHECKPOINT_CHANGES:
+                self._changes_at = self._conn.total_changes
+                CHECKPOINTS.request(self._path)
 
     def rollback(self) -> None:
         """Discard uncommitted writes (used when an object is aborted or fails to start)."""
@@ -171,7 +179,8 @@ class DurableObjectStorage:
     def close(self) -> None:
         if self._open:
             self.commit()
-            self._conn.close()
+            CHECKPOINTS.release(self._path)
+            self._conn.close()  # the last connection: SQLite checkpoints and removes the log
             self._open = False
 
     def _begin(self) -> None:
