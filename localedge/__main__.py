@@ -6,14 +6,18 @@ import argparse
 import gc
 import logging
 import os
+import signal
 import socket
 import sys
+import tempfile
 from pathlib import Path
 
 import uvicorn
 
 from localedge.gateway import Gateway
 from localedge.httpserver import HttpProtocol
+from localedge.isolates import READY, Isolates, IsolateSpec
+from localedge.remote import ObjectHost
 from localedge.stack import Stack, StackOptions
 from obs_schema import auth
 
@@ -29,24 +33,90 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command == "serve":
         return serve(args)
+    if args.command == "isolate":
+        return isolate(args)
     return 2
 
 
 def serve(args: argparse.Namespace) -> int:
+    isolates = max(1, args.isolates)
     # Listening before start-up, so "ready" is true when printed: connections made then wait
     # in the backlog until uvicorn accepts them.
-    try:
-        listener = socket.create_server((args.host, args.port))
-    except OSError as error:
-        print(f"cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+    listener = _listen(args.host, args.port, shared=isolates > 1)
+    if listener is None:
         return 1
     options = StackOptions(root=args.root, data_dir=args.data_dir, environment=args.env)
-    gateway = Gateway(Stack(options), static_dir=args.root / "dashboard", on_startup=announce)
+    others: Isolates | None = None
+    if isolates > 1:
+        home = Path(tempfile.gettempdir()) / f"localedge-{os.getpid()}.sock"
+        port = int(listener.getsockname()[1])
+        spec = IsolateSpec(args.host, port, args.root, args.data_dir, args.env, home)
+        others = Isolates(spec, isolates - 1)
+    hosting: list[ObjectHost] = []
+
+    async def start(stack: Stack) -> None:
+        if others is not None:
+            hosting.append(await stack.serve_objects(others.spec.home))
+            await others.start()
+        await announce(stack, isolates)
+
+    async def stop(stack: Stack) -> None:
+        if others is not None:
+            await others.stop()  # before the objects they call go away
+            for objects in hosting:
+                objects.close()
+            others.spec.home.unlink(missing_ok=True)
+
+    gateway = Gateway(
+        Stack(options),
+        static_dir=args.root / "dashboard",
+        on_startup=start,
+        on_shutdown=stop,
+        isolate=0 if others is not None else None,
+    )
+    _run(gateway, listener)
+    return 0
+
+
+def isolate(args: argparse.Namespace) -> int:
+    """One more isolate process of `serve --isolates N` (started by the home, not by hand)."""
+    listener = _listen(args.host, args.port, shared=True)
+    if listener is None:
+        return 1
+    options = StackOptions(
+        root=args.root,
+        data_dir=args.data_dir,
+        environment=args.env,
+        home=args.home,
+        on_home_lost=lambda: signal.raise_signal(signal.SIGTERM),
+    )
+
+    async def ready(stack: Stack) -> None:
+        _settle_heap()
+        print(READY, flush=True)
+
+    gateway = Gateway(
+        Stack(options), static_dir=args.root / "dashboard", on_startup=ready, isolate=args.index
+    )
+    _run(gateway, listener)
+    return 0
+
+
+def _listen(host: str, port: int, *, shared: bool) -> socket.socket | None:
+    try:
+        # Shared: every isolate process binds the port too, and the kernel spreads connections.
+        return socket.create_server((host, port), reuse_port=shared)
+    except OSError as error:
+        print(f"cannot listen on {host}:{port}: {error.strerror}", file=sys.stderr)
+        return None
+
+
+def _run(gateway: Gateway, listener: socket.socket) -> None:
     # No proxy headers (nothing sits in front of the local stack) and no access log: both cost
     # CPU on every request, and the Workers' own /metrics count requests. Each response leaves
-    # in one write (localedge.httpserver). The socket goes in
-    # as a socket, not a file descriptor: uvicorn takes a bare descriptor for a Unix socket
-    # and would leave Nagle's algorithm on (40 ms stalls per small response).
+    # in one write (localedge.httpserver). The socket goes in as a socket, not a file
+    # descriptor: uvicorn takes a bare descriptor for a Unix socket and would leave Nagle's
+    # algorithm on (40 ms stalls per small response).
     config = uvicorn.Config(
         gateway,
         http=HttpProtocol,
@@ -56,10 +126,9 @@ def serve(args: argparse.Namespace) -> int:
         proxy_headers=False,
     )
     uvicorn.Server(config).run(sockets=[listener])
-    return 0
 
 
-async def announce(stack: Stack) -> None:
+async def announce(stack: Stack, isolates: int = 1) -> None:
     """Mint tokens on a first start (printed once, stored hashed) and say where things are."""
     config = next((kv for kv in _config_namespaces(stack)), None)
     if config is not None:
@@ -71,6 +140,8 @@ async def announce(stack: Stack) -> None:
             print("Export them (or set your own OBS_*_TOKEN before `make run`).\n", flush=True)
     for worker in stack.workers.values():
         print(f"  {worker.name:<16} {' '.join(worker.config.route_paths)}", flush=True)
+    if isolates > 1:
+        print(f"  {isolates} isolate processes; Durable Objects, crons and alarms in this one")
     _settle_heap()
     print(f"Local stack ready; data in {stack.options.data_dir}", flush=True)
 
@@ -104,6 +175,19 @@ def _parser() -> argparse.ArgumentParser:
         "--data-dir", type=Path, default=Path(os.environ.get("OBS_DATA_DIR", REPO_ROOT / ".data"))
     )
     serve_cmd.add_argument("--env", default=None, help="wrangler environment (staging, production)")
+    serve_cmd.add_argument(
+        "--isolates",
+        type=int,
+        default=int(os.environ.get("OBS_ISOLATES", "1")),
+        help="processes serving HTTP, each with its own Worker isolates (Durable Objects, "
+        "crons and alarms stay in the first); more than one uses more cores",
+    )
+    isolate_cmd = commands.add_parser("isolate", help=argparse.SUPPRESS)
+    for name, kind in (("--host", str), ("--port", int), ("--root", Path), ("--data-dir", Path)):
+        isolate_cmd.add_argument(name, type=kind, required=True)
+    isolate_cmd.add_argument("--home", type=Path, required=True)
+    isolate_cmd.add_argument("--index", type=int, required=True)
+    isolate_cmd.add_argument("--env", default=None)
     return parser
 
 

@@ -185,32 +185,16 @@ EventFn = Callable[[_Resident], Awaitable[T]]
 _ID_MEMO = 4096
 
 
-class DurableObjectNamespace:
-    def __init__(
-        self,
-        *,
-        worker: str,
-        class_name: str,
-        cls: type,
-        root: Path,
-        clock: Clock,
-        scheduler: Scheduler,
-        max_resident: int = 256,
-    ) -> None:
-        self.worker, self.class_name, self.cls = worker, class_name, cls
-        self.env: Any = None  # set by the runtime once the Worker's env exists
-        self._root, self._clock, self._scheduler = root, clock, scheduler
-        self._max_resident = max_resident
+class NamespaceIds:
+    """What a namespace binding does without reaching an object: ids and stubs. Shared by the
+    namespace that hosts the objects and by one whose objects live in another process."""
+
+    def __init__(self, worker: str, class_name: str) -> None:
+        self.worker, self.class_name = worker, class_name
         # Ids carry a MAC under a per-namespace key, as workerd's do: foreign ids are refused.
         self._key = hashlib.sha256(f"{worker}\0{class_name}".encode()).digest()
-        self._residents: OrderedDict[str, _Resident] = OrderedDict()
-        self._names: dict[str, str] = {}
         self._ids: dict[str, str] = {}
         self._good_ids: dict[str, str] = {}
-        self._retries: dict[str, int] = {}
-        self._armed: set[str] = set()
-        root.mkdir(parents=True, exist_ok=True)
-        self._index = _Index(root / "index.sqlite")
 
     # --- ids and stubs ----------------------------------------------------------------------
     def idFromName(self, name: str) -> DurableObjectId:
@@ -260,6 +244,40 @@ class DurableObjectNamespace:
     def _seal(self, base: bytes) -> str:
         return (base + self._mac(base)).hex()
 
+    # --- events (where the objects are) -----------------------------------------------------
+    async def _call(self, id: DurableObjectId, method: str, args: Any, kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    async def _fetch(self, id: DurableObjectId, request: Request) -> Response:
+        raise NotImplementedError
+
+
+class DurableObjectNamespace(NamespaceIds):
+    """A namespace whose objects live in this process."""
+
+    def __init__(
+        self,
+        *,
+        worker: str,
+        class_name: str,
+        cls: type,
+        root: Path,
+        clock: Clock,
+        scheduler: Scheduler,
+        max_resident: int = 256,
+    ) -> None:
+        super().__init__(worker, class_name)
+        self.cls = cls
+        self.env: Any = None  # set by the runtime once the Worker's env exists
+        self._root, self._clock, self._scheduler = root, clock, scheduler
+        self._max_resident = max_resident
+        self._residents: OrderedDict[str, _Resident] = OrderedDict()
+        self._names: dict[str, str] = {}
+        self._retries: dict[str, int] = {}
+        self._armed: set[str] = set()
+        root.mkdir(parents=True, exist_ok=True)
+        self._index = _Index(root / "index.sqlite")
+
     # --- events -----------------------------------------------------------------------------
     async def _call(self, id: DurableObjectId, method: str, args: Any, kwargs: Any) -> Any:
         """An RPC call: arguments and result cross the boundary by the RPC rules."""
@@ -270,6 +288,9 @@ class DurableObjectNamespace:
             return to_wire(await result if inspect.isawaitable(result) else result)
 
         return await self._dispatch(id, event)
+
+    async def _fetch(self, id: DurableObjectId, request: Request) -> Response:
+        return await self._dispatch(id, functools.partial(_fetch_event, request))
 
     async def _dispatch(self, id: DurableObjectId, event: EventFn[T]) -> T:
         """Run one event on the object's instance, after every event queued before it."""
@@ -406,7 +427,7 @@ class DurableObjectNamespace:
 
 
 class DurableObjectStub:
-    def __init__(self, namespace: DurableObjectNamespace, id: DurableObjectId) -> None:
+    def __init__(self, namespace: NamespaceIds, id: DurableObjectId) -> None:
         self.id = id
         self.name = id.name
         self._namespace = namespace
@@ -420,7 +441,7 @@ class DurableObjectStub:
         body: Body = None,
     ) -> Response:
         request = await _request(url_or_request, method, headers, body)
-        return await self._namespace._dispatch(self.id, functools.partial(_fetch, request))
+        return await self._namespace._fetch(self.id, request)
 
     def __getattr__(self, method: str) -> Callable[..., Coroutine[Any, Any, Any]]:
         if method.startswith("_"):
@@ -442,7 +463,7 @@ async def _request(target: str | Request, method: str, headers: HeadersInit, bod
     return Request(target, method, headers, body)
 
 
-async def _fetch(request: Request, resident: _Resident) -> Response:
+async def _fetch_event(request: Request, resident: _Resident) -> Response:
     handler = getattr(resident.instance, "fetch", None)
     if handler is None:
         raise BindingError(NO_FETCH)

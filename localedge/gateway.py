@@ -34,15 +34,22 @@ class Gateway:
         *,
         static_dir: Path | None = None,
         on_startup: Callable[[Stack], Awaitable[None]] | None = None,
+        on_shutdown: Callable[[Stack], Awaitable[None]] | None = None,
+        isolate: int | None = None,
     ) -> None:
         self.stack = stack
         self.static_dir = static_dir
         self.on_startup = on_startup
+        self.on_shutdown = on_shutdown
+        # One of several isolate processes: answers say which (`x-localedge-isolate`).
+        self.isolate = None if isolate is None else str(isolate).encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
+        if self.isolate is not None and scope["type"] == "http":
+            send = _labelled(send, self.isolate)
         path = scope.get("path", "/")
         if scope["type"] == "http" and path == SCHEDULED_PATH:
             await self._scheduled(scope, send)
@@ -87,6 +94,8 @@ class Gateway:
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self.on_shutdown is not None:
+                    await self.on_shutdown(self.stack)
                 await self.stack.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -124,6 +133,16 @@ class Gateway:
         if not candidate.is_relative_to(root) or not candidate.is_file():
             return None
         return candidate
+
+
+def _labelled(send: Send, isolate: bytes) -> Send:
+    async def labelled(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            headers = [*message.get("headers", ()), (b"x-localedge-isolate", isolate)]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return labelled
 
 
 def _url(scope: Scope) -> str:

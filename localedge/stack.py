@@ -11,7 +11,7 @@ import asyncio
 import functools
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,11 +19,12 @@ from typing import Any
 from localedge import cron, sdk
 from localedge.clock import Clock, SystemClock
 from localedge.config import WorkerConfig, load_dev_vars, load_worker_config
-from localedge.durable import DurableObjectNamespace
+from localedge.durable import DurableObjectNamespace, NamespaceIds
 from localedge.env import Env
 from localedge.errors import ConfigError
 from localedge.kv import KVNamespace
 from localedge.r2 import R2Bucket
+from localedge.remote import ObjectHost, ObjectLine, RemoteNamespace, serve_objects
 from localedge.scheduler import Scheduler
 from localedge.service import ServiceBinding
 from localedge.worker import LoadedWorker, load_worker
@@ -43,6 +44,10 @@ class StackOptions:
     clock: Clock = field(default_factory=SystemClock)
     environment: str | None = None
     secrets: dict[str, str] = field(default_factory=dict)
+    # Set in an isolate process: the home process's socket, where every Durable Object lives
+    # (localedge.remote), and what to do if the home goes away.
+    home: Path | None = None
+    on_home_lost: Callable[[], None] | None = None
 
 
 ROUTES_REMEMBERED = 4096
@@ -56,7 +61,11 @@ class Stack:
         self.workers: dict[str, LoadedWorker] = {}
         self.kv: dict[str, KVNamespace] = {}
         self.r2: dict[str, R2Bucket] = {}
-        self.durable: dict[tuple[str, str], DurableObjectNamespace] = {}
+        self.durable: dict[tuple[str, str], DurableObjectNamespace] = {}  # hosted here
+        self._remote: dict[tuple[str, str], RemoteNamespace] = {}  # hosted by the home
+        self._line = (
+            ObjectLine(options.home, options.on_home_lost) if options.home is not None else None
+        )
         self._background: set[asyncio.Task[Any]] = set()
         self._routes: dict[str, LoadedWorker | None] = {}
         self._loop_task: asyncio.Task[None] | None = None
@@ -76,7 +85,10 @@ class Stack:
         for (worker_name, _), namespace in self.durable.items():
             namespace.env = self.workers[worker_name].env
             await namespace.restore()
-        self._arm_crons()
+        if self._line is None:
+            self._arm_crons()
+        else:  # an isolate leaves crons to the home, as it leaves alarms and objects
+            await self._line.open()
         if run_timers:
             self._loop_task = asyncio.create_task(self.scheduler.run_forever())
 
@@ -87,6 +99,8 @@ class Stack:
         await self.drain()
         for namespace in self.durable.values():
             await namespace.close()
+        if self._line is not None:
+            await self._line.close()
         for kv in self.kv.values():
             kv.close()
         for bucket in self.r2.values():
@@ -157,7 +171,11 @@ class Stack:
         worker = self.workers[config.name]
         for spec in config.durable_objects:
             key = (config.name, spec.class_name)
-            if spec.script_name is None and key not in self.durable:
+            if spec.script_name is not None:
+                continue
+            if self._line is not None:
+                self._remote[key] = RemoteNamespace(config.name, spec.class_name, self._line)
+            elif key not in self.durable:
                 self.durable[key] = DurableObjectNamespace(
                     worker=config.name,
                     class_name=spec.class_name,
@@ -174,11 +192,12 @@ class Stack:
         values.update({r2.binding: self.r2[r2.bucket_name] for r2 in config.r2_buckets})
         for spec in config.durable_objects:
             owner = spec.script_name or config.name
-            if (owner, spec.class_name) not in self.durable:
+            namespace = self._namespace(owner, spec.class_name)
+            if namespace is None:
                 raise ConfigError(
                     f"{config.name}: {spec.binding} -> unknown {owner}.{spec.class_name}"
                 )
-            values[spec.binding] = self.durable[(owner, spec.class_name)]
+            values[spec.binding] = namespace
         for service in config.services:
             if service.service not in self.workers:
                 raise ConfigError(
@@ -189,6 +208,14 @@ class Stack:
                 functools.partial(self.worker, service.service), service.entrypoint
             )
         return Env(values)
+
+    def _namespace(self, worker: str, class_name: str) -> NamespaceIds | None:
+        key = (worker, class_name)
+        return self.durable.get(key) or self._remote.get(key)
+
+    async def serve_objects(self, path: Path) -> ObjectHost:
+        """Host this stack's Durable Objects for isolate processes (localedge.remote)."""
+        return await serve_objects(self.durable, path)
 
     def _secrets(self, config: WorkerConfig) -> dict[str, str]:
         secrets = load_dev_vars(self.options.root / ".dev.vars")

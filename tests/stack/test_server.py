@@ -31,7 +31,7 @@ def free_port() -> int:
 
 @contextmanager
 def server(
-    root: Path, data: Path, extra_env: dict[str, str] | None = None
+    root: Path, data: Path, extra_env: dict[str, str] | None = None, args: tuple[str, ...] = ()
 ) -> Iterator[tuple[str, str]]:
     """Run `python -m localedge serve`; yield its base URL and everything it printed at start."""
     port = free_port()
@@ -48,6 +48,7 @@ def server(
         str(root),
         "--data-dir",
         str(data),
+        *args,
     ]
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
