@@ -281,10 +281,15 @@ class DurableObjectNamespace(NamespaceIds):
     # --- events -----------------------------------------------------------------------------
     async def _call(self, id: DurableObjectId, method: str, args: Any, kwargs: Any) -> Any:
         """An RPC call: arguments and result cross the boundary by the RPC rules."""
-        wire_args, wire_kwargs = to_wire(list(args)), to_wire(dict(kwargs))
+        return await self._call_crossed(id, method, to_wire(list(args)), to_wire(dict(kwargs)))
+
+    async def _call_crossed(
+        self, id: DurableObjectId, method: str, args: list[Any], kwargs: dict[str, Any]
+    ) -> Any:
+        """`_call` with arguments that have crossed already: nobody else holds them."""
 
         async def event(resident: _Resident) -> Any:
-            result = _rpc_method(resident.instance, method)(*wire_args, **wire_kwargs)
+            result = _rpc_method(resident.instance, method)(*args, **kwargs)
             return to_wire(await result if inspect.isawaitable(result) else result)
 
         return await self._dispatch(id, event)

@@ -24,7 +24,7 @@ from typing import Any
 
 from localedge.durable import DurableObjectId, DurableObjectNamespace, NamespaceIds
 from localedge.errors import BindingError, RpcError
-from localedge.rpc import decode_value, encode_value
+from localedge.rpc import decode_value, encode_crossed, encode_value
 from localedge.sdk import Request, Response
 
 log = logging.getLogger("localedge.remote")
@@ -96,10 +96,11 @@ async def _answer(
             response = await namespace._fetch(id, _request_from(message["request"]))
             reply["response"] = await _response_wire(response)
         else:
-            reply["ok"] = await namespace._call(
+            # Decoded from the wire just now: the arguments are the object's own already.
+            reply["ok"] = await namespace._call_crossed(
                 id, message["method"], message["args"], message["kwargs"]
             )
-        frame = _frame(reply)
+        frame = _frame(reply, crossed=True)  # the result crossed inside the call
     except Exception as error:  # the object's own failure goes back to its caller
         frame = _frame({"id": reply["id"], "error": [type(error).__name__, str(error)]})
     if not writer.is_closing():
@@ -202,8 +203,8 @@ class RemoteNamespace(NamespaceIds):
 
 
 # --- the wire ---------------------------------------------------------------------------------
-def _frame(message: dict[str, Any]) -> bytes:
-    data = encode_value(message).encode()
+def _frame(message: dict[str, Any], crossed: bool = False) -> bytes:
+    data = (encode_crossed(message) if crossed else encode_value(message)).encode()
     return _LENGTH.pack(len(data)) + data
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from localedge.errors import RpcError
 from localedge.rpc import decode_value, encode_value, to_wire
+from localedge.sdk import Request
 
 WHEN = datetime(2026, 1, 1, 12, 30, tzinfo=UTC)
 
@@ -130,6 +131,8 @@ def test_an_unawaited_coroutine_is_refused() -> None:
         {"$dict": ["a", 1]},
         {"$only": {"$nested": b"x"}},
         {"$a": 1, "$b": 2},
+        [{"$k": 1}, {"deep": {"$k": {"b": None}}}],
+        {"text": '{"$bytes": "aGk="} is only text here'},
     ],
 )
 def test_the_stored_form_round_trips_exactly(value: Any) -> None:
@@ -139,3 +142,8 @@ def test_the_stored_form_round_trips_exactly(value: Any) -> None:
 def test_the_stored_form_is_compact_tagged_json() -> None:
     assert encode_value({"b": b"hi", "$k": 1}) == '{"b":{"$bytes":"aGk="},"$k":1}'
     assert encode_value({"$k": 1}) == '{"$dict":["$k",1]}'
+
+
+def test_values_that_may_cross_but_not_be_stored_are_refused() -> None:
+    with pytest.raises(RpcError, match="does not support serialization"):
+        encode_value({"request": Request("https://x/")})
