@@ -53,6 +53,8 @@ def spike(
     history: list[float], value: float, *, k: float, floor: float, min_samples: int
 ) -> Spike | None:
     """`value` as a spike over `history`, if the history is long enough to say so."""
+    if value <= floor:  # no threshold is below the floor: spare the baseline's sorting
+        return None
     base = baseline(history)
     if base is None or base.samples < min_samples:
         return None

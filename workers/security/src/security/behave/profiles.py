@@ -71,9 +71,12 @@ def _cooled(state: State, kind: str, now_ms: int, t: Thresholds) -> bool:
 
 
 def _bump_minute(series: dict[str, int], minute: int, by: int = 1) -> None:
-    series[str(minute)] = series.get(str(minute), 0) + by
-    for key in [k for k in series if int(k) <= minute - HISTORY_MINUTES]:
-        del series[key]
+    key = str(minute)
+    known = series.get(key)
+    series[key] = (known or 0) + by
+    if known is None:  # a new minute: older ones may have left the history (checked once)
+        for stale in [k for k in series if int(k) <= minute - HISTORY_MINUTES]:
+            del series[stale]
 
 
 def _history(series: dict[str, int], minute: int, first_minute: int) -> list[float]:
@@ -93,13 +96,15 @@ def observe_request(
     series = state.setdefault("requests", {})
     _bump_minute(series, minute)
     found = []
-    history = _history(series, minute, int(state["first_minute"]))
     current = series[str(minute)]
-    burst = spike(history, current, k=t.spike_k, floor=t.spike_floor, min_samples=t.min_samples)
-    if burst is None and len(history) < t.min_samples and current > 3 * t.spike_floor:
-        found_new = True  # no baseline yet, but far past any human rate
-    else:
-        found_new = burst is not None
+    burst, found_new, history = None, False, []
+    if current > t.spike_floor:  # below the floor (at least 1) nothing is a spike
+        history = _history(series, minute, int(state["first_minute"]))
+        burst = spike(history, current, k=t.spike_k, floor=t.spike_floor, min_samples=t.min_samples)
+        # No baseline yet, but far past any human rate: a spike all the same.
+        found_new = burst is not None or (
+            len(history) < t.min_samples and current > 3 * t.spike_floor
+        )
     if found_new and _cooled(state, "request_spike", now_ms, t):
         detail: dict[str, Any] = {"per_minute": current, "floor": t.spike_floor}
         if burst is not None:
