@@ -165,3 +165,40 @@ async def test_a_refusal_holds_here_until_its_retry_time_without_asking_the_shar
     assert len(events) == 1  # one event per refused window, as the shard records it
     await stack.advance(int(again[-1]["headers"]["Retry-After"]))
     assert (await one())["action"] == "allow"
+
+
+@pytest.mark.anyio
+async def test_what_a_shard_finds_in_a_batch_goes_to_the_check_that_caused_it(
+    http: httpx.AsyncClient, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's id walk completed by a queued check, behind another queued check in the same
+    shard's batch: the anomaly becomes an event of that check's source, not its neighbour's."""
+    env = stack.worker("obs-security").env
+    monkeypatch.setattr(front, "flush_s", lambda _: 3600.0)  # no batch leaves on its own
+    walker = "u-walker"
+    neighbour = next(  # another user whose profile lives in the walker's shard
+        f"u-{n}"
+        for n in range(1000)
+        if shards.index_of(env, f"user=u-{n}") == shards.index_of(env, f"user={walker}")
+    )
+
+    async def check(ip: str, user: str, path: str) -> None:
+        body = {"ip": ip, "user_id": user, "path": path, "route": "/api/pitches/{id}"}
+        assert (await http.post("/security/check", json=body, headers=INGEST)).status_code == 200
+
+    for n in range(19):  # nineteen ids walked from nineteen addresses
+        await check(f"198.51.100.{n + 1}", walker, f"/api/pitches/{300 + n}")
+    await check("198.51.100.20", "u-other", "/home")  # the last address, known from here on
+    await check("198.51.100.50", neighbour, "/api/pitches/7")
+    front.of(env).full.set()
+    await stack.drain()
+    assert front.of(env).queue == []
+    await check("198.51.100.50", neighbour, "/api/pitches/8")  # queued first in that shard
+    await check("198.51.100.20", walker, "/api/pitches/319")  # queued second: the twentieth id
+    assert [q.request["ip"] for q in front.of(env).queue] == ["198.51.100.50", "198.51.100.20"]
+    front.of(env).full.set()
+    await stack.drain()
+    reply = await http.get(f"/security/events?user_id={walker}", headers=READ)
+    assert [(e["type"], e["ip"]) for e in reply.json()["events"]] == [
+        ("enumeration", "198.51.100.20")
+    ]

@@ -312,10 +312,13 @@ def _take_pending(env: Any, front: Front, only: set[int] | None) -> dict[Key, li
     return sent
 
 
+Answers = dict[int, dict[int, dict[str, Any]]]  # shard -> position in its batch -> answer
+
+
 def _answers(
     front: Front, indexes: list[int], replies: list[Any], sent: dict[Key, list[int]]
-) -> dict[int, list[dict[str, Any]]]:
-    answers: dict[int, list[dict[str, Any]]] = {}
+) -> Answers:
+    answers: Answers = {}
     for index, reply in zip(indexes, replies, strict=True):
         if isinstance(reply, BaseException):
             # Monitoring never breaks what it observes: the batch's counting is lost, the
@@ -324,7 +327,7 @@ def _answers(
             for key, times in sent.items():
                 front.pending.setdefault(key, [])[:0] = times
             continue
-        answers[index] = reply["answers"]
+        answers[index] = {int(position): answer for position, answer in reply["answers"]}
         for rule_id, key, window_ms, start, current, previous in reply["counters"]:
             rebase(front, (rule_id, key), window_ms, CounterState(start, current, previous))
     return answers
@@ -334,9 +337,11 @@ async def _act(
     env: Any,
     telemetry: Telemetry,
     queue: list[Queued],
-    answers: dict[int, list[dict[str, Any]]],
+    answers: Answers,
 ) -> None:
     """Anomalies found by other shards become events of the source's; incidents are acted on."""
+    if not any(answers.values()):  # the usual batch: nothing found anywhere
+        return
     position: dict[int, int] = {}
     incidents: list[dict[str, Any]] = []
     forwarded: dict[int, list[dict[str, Any]]] = {}
@@ -344,9 +349,9 @@ async def _act(
         for index, bundle in queued.bundles.items():
             n = position.get(index, 0)
             position[index] = n + 1
-            if index not in answers:
+            answer = answers[index].get(n) if index in answers else None
+            if answer is None:  # the shard found nothing, or could not be reached
                 continue
-            answer = answers[index][n]
             for anomaly in answer["anomalies"]:
                 telemetry.anomalies.labels(type=anomaly["type"]).inc()
             if index == queued.ip_index:

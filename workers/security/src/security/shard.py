@@ -66,9 +66,14 @@ class ShardCore:
     def check_many(self, bundles: list[dict[str, Any]]) -> dict[str, Any]:
         """Checks an isolate answered itself (security.front), in the order it answered them:
         their limits were decided on the isolate's copy of the counters, so they are counted
-        here, not decided. Answers the same per check, plus every counter they touched as it
-        now stands, for the isolate's copy. One Durable Object event for the whole batch."""
-        answers = [self._check(bundle) for bundle in bundles]
+        here, not decided. Answers [position, answer] for the checks that found something
+        (most find nothing: less to send back), plus every counter they touched as it now
+        stands, for the isolate's copy. One Durable Object event for the whole batch."""
+        answers = [
+            [position, answer]
+            for position, answer in enumerate(map(self._check, bundles))
+            if answer["limits"] or answer["anomalies"] or answer["incidents"]
+        ]
         touched = {
             (str(item["rule"]["id"]), str(item["key"])): int(item["rule"]["window_s"]) * 1000
             for bundle in bundles
