@@ -126,7 +126,9 @@ class ObjectLine:
         await self._connected()
 
     async def ask(self, message: dict[str, Any]) -> dict[str, Any]:
-        writer = await self._connected()
+        writer = self._writer
+        if writer is None or writer.is_closing():
+            writer = await self._connected()
         self._next += 1
         message["id"] = self._next
         answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
@@ -163,6 +165,7 @@ class ObjectLine:
                 waiting = self._pending.get(reply.get("id", -1))
                 if waiting is not None and not waiting.done():
                     waiting.set_result(reply)
+        log.warning("the home process (Durable Objects) went away: %s", self.path)
         lost = BindingError("Durable Object host went away (the home process has stopped)")
         for waiting in self._pending.values():
             if not waiting.done():
