@@ -1,8 +1,9 @@
 """Logs Worker storage: ingest over HTTP, query latency at N records, bytes, archive ratio.
 
-    .venv/bin/python bench/logs/store_bench.py [records] [ingest_batches]
+    .venv/bin/python bench/logs/store_bench.py [records] [ingest_batches] [isolates] [connections]
 
-(`records` 0: the ingest part only.)
+(`records` 0: the ingest part only; `isolates`: `serve --isolates N`, default 1; `connections`:
+keep-alive connections posting at once, default 1.)
 
 1. Ingest: a real `python -m localedge serve` process on loopback; batches of 1,000 records
    (JSON, with PII to scrub) posted back to back over one keep-alive connection; twice, with
@@ -28,7 +29,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +72,7 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, data: Path) -> None:
+    def __init__(self, data: Path, isolates: int = 1) -> None:
         self.port = free_port()
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("OBS_")}, **TOKENS}
         self.process = subprocess.Popen(
@@ -82,6 +85,8 @@ class Server:
                 str(self.port),
                 "--data-dir",
                 str(data),
+                "--isolates",
+                str(isolates),
             ],
             cwd=ROOT,
             env=env,
@@ -93,6 +98,8 @@ class Server:
         for line in self.process.stdout:
             if "Local stack ready" in line:
                 break
+        # Keep reading, so a chatty server never blocks on a full pipe.
+        threading.Thread(target=self.process.stdout.read, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
@@ -101,13 +108,16 @@ class Server:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux), or NaN elsewhere: the server's CPU
-    per record moves less with the machine's load than records per second do."""
+    """User + system CPU time so far of a process and its children (the isolate processes of
+    `serve --isolates`), Linux only (NaN elsewhere): the server's CPU per record moves less
+    with the machine's load than records per second do."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
         return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(int(child)) for child in children)
 
 
 def disk_bytes(data: Path) -> int:
@@ -116,43 +126,58 @@ def disk_bytes(data: Path) -> int:
 
 
 # --- 1. ingest ----------------------------------------------------------------------------------
-def bench_ingest(batches: int, spread_ms: int) -> dict[str, float]:
+def bench_ingest(
+    batches: int, spread_ms: int, isolates: int = 1, connections: int = 1
+) -> dict[str, float]:
     """Batches of 1,000 records whose timestamps are spread over the `spread_ms` before the
-    batch is sent (a shipper flushing a buffer of that age)."""
+    batch is sent (a shipper flushing a buffer of that age), over `connections` keep-alive
+    connections at once (each posting its share back to back) to `serve --isolates N`."""
     rng = random.Random(3)
     now = int(time.time() * 1000)
+    warm = connections  # one warm-up batch per connection, not timed
     bodies = [
         json.dumps(
             [
-                record(rng, now - (batches - b) * 100 - rng.randint(0, spread_ms))
+                record(rng, now - (batches + warm - b) * 100 - rng.randint(0, spread_ms))
                 for _ in range(1000)
             ]
         ).encode()
-        for b in range(batches)
+        for b in range(batches + warm)
     ]
     data = Path(tempfile.mkdtemp(prefix="logs-ingest-"))
-    server = Server(data)
+    server = Server(data, isolates)
+    headers = {
+        "authorization": f"Bearer {TOKENS['OBS_INGEST_TOKEN']}",
+        "content-type": "application/json",
+    }
+    clients = [
+        httpx.Client(base_url=server.url, headers=headers, timeout=120) for _ in range(connections)
+    ]
+
+    def post(client: httpx.Client, share: list[bytes]) -> None:
+        for body in share:
+            reply = client.post("/logs/ingest", content=body)
+            assert reply.status_code == 202, reply.text
+
     try:
-        headers = {
-            "authorization": f"Bearer {TOKENS['OBS_INGEST_TOKEN']}",
-            "content-type": "application/json",
-        }
-        with httpx.Client(base_url=server.url, headers=headers, timeout=120) as client:
-            client.post("/logs/ingest", content=bodies[0])  # warm up
+        for client, body in zip(clients, bodies[:warm], strict=True):
+            post(client, [body])
+        timed = bodies[warm:]
+        shares = [timed[i::connections] for i in range(connections)]
+        with ThreadPoolExecutor(connections) as pool:
             cpu = cpu_seconds(server.process.pid)
             started = time.perf_counter()
-            for body in bodies[1:]:
-                reply = client.post("/logs/ingest", content=body)
-                assert reply.status_code == 202, reply.text
+            list(pool.map(post, clients, shares))
             seconds = time.perf_counter() - started
             cpu = cpu_seconds(server.process.pid) - cpu
     finally:
+        for client in clients:
+            client.close()
         server.stop()
-    stored = 1000 * batches
     result = {
-        "records_per_s": 1000 * (batches - 1) / seconds,
-        "server_cpu_us": cpu / (1000 * (batches - 1)) * 1e6,
-        "bytes_per_record": disk_bytes(data) / stored,
+        "records_per_s": 1000 * batches / seconds,
+        "server_cpu_us": cpu / (1000 * batches) * 1e6,
+        "bytes_per_record": disk_bytes(data) / (1000 * (batches + warm)),
     }
     shutil.rmtree(data, ignore_errors=True)
     return result
@@ -344,12 +369,15 @@ def peer_grep(ndjson: Path, traces: list[str], repeat: int) -> dict[str, Any]:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     batches = int(sys.argv[2]) if len(sys.argv) > 2 else 40
+    isolates = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    connections = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     repeat = 200
     print(header(f"Logs storage: ingest over HTTP, queries at {n:,} records"))
     for spread_ms, label in ((600_000, "10 minutes"), (2_000, "2 seconds")):
-        ingest = bench_ingest(batches, spread_ms)
+        ingest = bench_ingest(batches, spread_ms, isolates, connections)
         print(
-            f"ingest over HTTP (real server process, batches of 1,000, scrubbing + FTS5; "
+            f"ingest over HTTP (real server, {isolates} isolate process(es), {connections} "
+            f"connection(s), batches of 1,000, scrubbing + FTS5; "
             f"timestamps spread over {label}): {ingest['records_per_s']:,.0f} records/s; "
             f"server CPU {ingest['server_cpu_us']:.1f} us/record; "
             f"{ingest['bytes_per_record']:,.0f} bytes/record on disk"
