@@ -59,6 +59,26 @@ RULES = RuleSet(
             triggers="$`",
         ),
         regex_rule(
+            "cmdi-separator-network",
+            T,
+            "Separator, then a network tool or account command aimed at a host or user: "
+            "; nslookup x.attacker.net, & net user admin",
+            r"(?:[;|\n]|(?<!`)`(?!`)|&&?|\|\||\$\()\s*(?:(?:nslookup|dig|host|ping|curl|wget|nc|"
+            r"ncat|telnet|ssh|ftp|tftp)\s+(?:[-+]\w+\s+)*[a-z0-9-]+(?:\.[a-z0-9-]+)+\b|"
+            # Windows' account commands take /switches: "& net user x y /add".
+            r"net\s+(?:user|localgroup|accounts|share)(?:\s+[^\s/]+){0,3}\s+/\w+)",
+            triggers=";|&`\n$",
+            locations=_NOT_AGENT,
+        ),
+        regex_rule(
+            "cmdi-ssi",
+            T,
+            "Server-side include directive: <!--#exec cmd=...-->, <!--#include virtual=...-->",
+            r"<!--\s*#\s*(?:exec|include|echo|printenv|config|fsize|flastmod)\b",
+            triggers="<",
+            score=ERROR,
+        ),
+        regex_rule(
             "cmdi-shell-tricks",
             T,
             "Shell evasions: ${IFS}, $IFS$9, {cat,/etc/passwd}, quotes inside a command name",
