@@ -83,6 +83,9 @@ class ShardCatalog(DurableObject):
     async def forget(self, pairs):
         return self.core.forget(pairs)
 
+    async def scrub_key(self, candidate):
+        return self.core.scrub_key(candidate)
+
 
 class AlertGate(DurableObject):
     """Alert decisions for the whole deployment: burst windows and deduplication."""

@@ -1,7 +1,8 @@
-"""This deployment's scrubber: its key (secret or minted once into KV) and its configuration.
+"""This deployment's scrubber: its key (secret, or minted once) and its configuration.
 
 The key behind marker hashes is `OBS_SCRUB_KEY` when set (recommended in production); when
-it is not, the first request mints 32 random bytes and stores them in CONFIG KV under
+it is not, the first request mints 32 random bytes, the catalog Durable Object keeps the first
+key offered to it (so concurrent isolates agree), and CONFIG KV mirrors it under
 `logs:scrub-key`, so markers stay stable across restarts and isolates. The configuration
 (extra patterns, allow-listed and sensitive keys, IP mode, disabled classes) lives in CONFIG KV
 under `logs:scrub-config` and is edited through `PUT /logs/config/scrubbing`.
@@ -14,6 +15,7 @@ import logging
 import secrets
 from typing import Any
 
+from logs.store import catalog
 from obs_schema import host
 from obs_schema.scrubbing import Scrubber, ScrubConfig, ScrubConfigError
 
@@ -82,8 +84,11 @@ async def _key(env: Any) -> bytes:
     if isinstance(secret, str) and secret:
         return secret.encode()
     stored = await env.CONFIG.get(KEY_KV)
-    if stored:
-        return str(stored).encode()
-    minted = secrets.token_urlsafe(32)  # at request time, never at import (Workers forbid it)
-    await env.CONFIG.put(KEY_KV, minted)
-    return minted.encode()
+    # KV is eventually consistent: two isolates reading it empty at once would each mint a key,
+    # and one value would get two markers. The catalog object keeps the first key it is
+    # offered (the one already in KV, else a fresh one) and gives it to everyone.
+    candidate = str(stored) if stored else secrets.token_urlsafe(32)  # never at import time
+    key = str(await env.LOG_CATALOG.getByName(catalog.NAME).scrub_key(candidate))
+    if key != stored:
+        await env.CONFIG.put(KEY_KV, key)
+    return key.encode()

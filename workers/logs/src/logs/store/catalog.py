@@ -5,6 +5,9 @@ window (a 7-day window is 8 buckets x N slots, mostly empty for a sparse service
 Writers register a shard before acknowledging its first rows, so a shard is listed before
 anyone can expect to read from it; each isolate remembers what it registered (`Registry`), so
 the catalog sees one call per new shard per isolate, not one per batch.
+
+Being the deployment's one strongly consistent object that every isolate can reach, it also
+decides the scrubbing key when no secret is set (`scrub_key`, see `logs.redaction`).
 """
 
 from __future__ import annotations
@@ -17,14 +20,17 @@ from logs.store.sqlapi import Sql
 NAME = "catalog"
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS shards (bucket INTEGER NOT NULL, slot INTEGER NOT NULL,"
-    " PRIMARY KEY (bucket, slot)) WITHOUT ROWID"
+    " PRIMARY KEY (bucket, slot)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+    " WITHOUT ROWID",
 )
 
 
 class CatalogCore:
     def __init__(self, sql: Sql) -> None:
         self.sql = sql
-        sql.exec(_SCHEMA)
+        for statement in _SCHEMA:
+            sql.exec(statement)
 
     def register(self, pairs: list[list[int]]) -> int:
         self.sql.exec(
@@ -51,6 +57,14 @@ class CatalogCore:
             json.dumps(pairs),
         )
         return len(pairs)
+
+    def scrub_key(self, candidate: str) -> str:
+        """The deployment's scrubbing key: the first candidate ever offered, for everyone."""
+        self.sql.exec(
+            "INSERT OR IGNORE INTO settings (name, value) VALUES ('scrub-key', ?)", candidate
+        )
+        row = self.sql.exec("SELECT value FROM settings WHERE name = 'scrub-key'").one()
+        return str(row["value"])
 
 
 class Registry:
