@@ -1,9 +1,9 @@
 """Bearer-token auth with three scopes: `ingest` (write telemetry), `read` (query), `admin`.
 
 Tokens are never stored in clear: the Workers look the SHA-256 of the presented token up among
-the hashes of the configured tokens. Configured tokens come from the
-Worker's secrets (`OBS_INGEST_TOKEN`, `OBS_READ_TOKEN`, `OBS_ADMIN_TOKEN`) and from the hashes
-kept in the shared CONFIG KV namespace, which `bootstrap_tokens` fills on a stack's first start.
+the hashes of the configured tokens. Configured tokens come from the Worker's secrets
+(`OBS_INGEST_TOKEN`, `OBS_READ_TOKEN`, `OBS_ADMIN_TOKEN`) and from the hashes kept in the
+shared CONFIG KV namespace, which `bootstrap_tokens` fills on a stack's first start.
 An admin token is accepted wherever a read or ingest token is.
 """
 
