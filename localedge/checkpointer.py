@@ -48,8 +48,8 @@ class Checkpointer:
         """Close this thread's connection to `path` (its object is closing): after the last
         connection closes, SQLite checkpoints the rest and removes the log. Waits for it."""
         with self._lock:
-            if self._thread is None:
-                return
+            if self._thread is None or not self._thread.is_alive():
+                return  # never started (no connection of its own), or gone with its connections
         done = threading.Event()
         self._jobs.put(("release", path, done))
         if not done.wait(RELEASE_TIMEOUT_S):
@@ -84,7 +84,7 @@ def _checkpoint(connections: dict[Path, sqlite3.Connection], path: Path) -> None
             uri = f"{path.absolute().as_uri()}?mode=rw"
             connection = connections[path] = sqlite3.connect(uri, uri=True, isolation_level=None)
         connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-    except sqlite3.Error as error:
+    except (sqlite3.Error, OSError) as error:
         # The object's own commits are unaffected; the log just grows until the next try.
         log.warning("WAL checkpoint of %s failed: %s", path.name, error)
         stale = connections.pop(path, None)
