@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -181,6 +181,38 @@ class Stack:
 
     def __exit__(self, *_: object) -> None:
         stop(self.process)
+
+
+class Exporter:
+    """A Prometheus scrape target on loopback serving `render()`'s text at each scrape."""
+
+    def __init__(self, render: Callable[[], str]) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = render().encode()
+                self.send_response(200)
+                self.send_header("content-type", "text/plain; version=0.0.4")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                """Quiet."""
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.target = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def error_rates(values: Mapping[str, float]) -> str:
+    """`bench_error_rate{service=...}` lines for each service's value."""
+    lines = ["# TYPE bench_error_rate gauge"]
+    lines += [f'bench_error_rate{{service="{s}"}} {value}' for s, value in values.items()]
+    return "\n".join(lines) + "\n"
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], what: str, timeout: float = 60) -> None:

@@ -18,15 +18,23 @@ import argparse
 import asyncio
 import statistics
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.alerting.common import ADMIN, PROMETHEUS, TOKENS, header, prometheus, stop, table
+from bench.alerting.common import (
+    ADMIN,
+    PROMETHEUS,
+    TOKENS,
+    Exporter,
+    error_rates,
+    header,
+    prometheus,
+    stop,
+    table,
+)
 from bench.alerting.common import version as binary_version
 from localedge.clock import ManualClock
 from localedge.gateway import Gateway
@@ -132,39 +140,14 @@ async def ours(count: int, cycles: int) -> tuple[list[float], list[int]]:
     return durations, raised
 
 
-class Exporter:
+def half_breaching(count: int) -> Exporter:
     """`bench_error_rate{service=...}` for Prometheus to scrape, half of them breaching."""
-
-    def __init__(self, count: int) -> None:
-        lines = ["# TYPE bench_error_rate gauge"]
-        lines += [
-            f'bench_error_rate{{service="{n}"}} {0.2 if i % 2 else 0.01}'
-            for i, n in enumerate(services(count))
-        ]
-        body = ("\n".join(lines) + "\n").encode()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("content-type", "text/plain; version=0.0.4")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                """Quiet."""
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.target = f"127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    text = error_rates({n: 0.2 if i % 2 else 0.01 for i, n in enumerate(services(count))})
+    return Exporter(lambda: text)
 
 
 def theirs(count: int, seconds: float) -> list[float]:
-    exporter = Exporter(count)
+    exporter = half_breaching(count)
     group = {
         "name": "bench",
         "interval": "2s",

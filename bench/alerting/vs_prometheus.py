@@ -17,9 +17,7 @@ from __future__ import annotations
 import asyncio
 import random
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +28,10 @@ from bench.alerting.common import (
     ALERTMANAGER,
     PROMETHEUS,
     TOKENS,
+    Exporter,
     Inbox,
     alertmanager,
+    error_rates,
     header,
     inbox,
     prometheus,
@@ -49,31 +49,9 @@ VALUES: dict[str, float] = dict.fromkeys(SERVICES, 0.01)
 TIMEOUT_S = 200.0
 
 
-class Exporter:
+def live_exporter() -> Exporter:
     """`bench_error_rate{service=...}` from VALUES, as they are at each scrape."""
-
-    def __init__(self) -> None:
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                lines = ["# TYPE bench_error_rate gauge"]
-                lines += [f'bench_error_rate{{service="{s}"}} {VALUES[s]}' for s in SERVICES]
-                body = ("\n".join(lines) + "\n").encode()
-                self.send_response(200)
-                self.send_header("content-type", "text/plain; version=0.0.4")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                """Quiet."""
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.target = f"127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    return Exporter(lambda: error_rates({s: VALUES[s] for s in SERVICES}))
 
 
 async def our_stack(work: Path, box: Inbox) -> Stack:
@@ -175,7 +153,7 @@ async def run(work: Path) -> list[list[str]]:
     peers: list[tuple[str, str, str]] = []  # (name, interval, label)
     why_not = ""
     with inbox() as box:
-        exporter = Exporter()
+        exporter = live_exporter()
         stack = await our_stack(work, box)
         try:
             try:
