@@ -10,11 +10,13 @@ import signal
 import socket
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import uvicorn
 
 from localedge.gateway import Gateway
+from localedge.homethread import HomeThread, ThreadLine
 from localedge.httpserver import HttpProtocol
 from localedge.isolates import READY, Isolates, IsolateSpec
 from localedge.remote import ObjectHost
@@ -46,29 +48,33 @@ def serve(args: argparse.Namespace) -> int:
     if listener is None:
         return 1
     options = StackOptions(root=args.root, data_dir=args.data_dir, environment=args.env)
+    home = HomeThread(options) if args.home_thread else None
     others: Isolates | None = None
     if isolates > 1:
-        home = Path(tempfile.gettempdir()) / f"localedge-{os.getpid()}.sock"
+        socket_path = Path(tempfile.gettempdir()) / f"localedge-{os.getpid()}.sock"
         port = int(listener.getsockname()[1])
-        spec = IsolateSpec(args.host, port, args.root, args.data_dir, args.env, home)
+        spec = IsolateSpec(args.host, port, args.root, args.data_dir, args.env, socket_path)
         others = Isolates(spec, isolates - 1)
     hosting: list[ObjectHost] = []
 
     async def start(stack: Stack) -> None:
         if others is not None:
-            hosting.append(await stack.serve_objects(others.spec.home))
+            path = others.spec.home
+            hosting.append(await (home.serve_objects(path) if home else stack.serve_objects(path)))
             await others.start()
         await announce(stack, isolates)
 
     async def stop(stack: Stack) -> None:
         if others is not None:
             await others.stop()  # before the objects they call go away
-            for objects in hosting:
-                objects.close()
+            if home is None:
+                for objects in hosting:
+                    objects.close()
             others.spec.home.unlink(missing_ok=True)
 
+    front = replace(options, home=ThreadLine(home)) if home is not None else options
     gateway = Gateway(
-        Stack(options),
+        Stack(front),
         static_dir=args.root / "dashboard",
         on_startup=start,
         on_shutdown=stop,
@@ -181,6 +187,14 @@ def _parser() -> argparse.ArgumentParser:
         default=int(os.environ.get("OBS_ISOLATES", "1")),
         help="processes serving HTTP, each with its own Worker isolates (Durable Objects, "
         "crons and alarms stay in the first); more than one uses more cores",
+    )
+    serve_cmd.add_argument(
+        "--home-thread",
+        action=argparse.BooleanOptionalAction,
+        default=os.environ.get("OBS_HOME_THREAD", "false").lower() in ("1", "true", "yes"),
+        help="run the Durable Objects (and crons, alarms) on a thread of their own: their "
+        "SQLite work then overlaps the Workers' Python on a second core, at the cost of a "
+        "thread hop per object call (pays for SQLite-heavy objects such as log shards)",
     )
     isolate_cmd = commands.add_parser("isolate", help=argparse.SUPPRESS)
     for name, kind in (("--host", str), ("--port", int), ("--root", Path), ("--data-dir", Path)):

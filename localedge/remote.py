@@ -20,7 +20,7 @@ import logging
 import struct
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from localedge.durable import DurableObjectId, DurableObjectNamespace, NamespaceIds
 from localedge.errors import BindingError, RpcError
@@ -88,6 +88,19 @@ async def serve_objects(namespaces: Namespaces, path: Path) -> ObjectHost:
 async def _answer(
     namespaces: Namespaces, message: dict[str, Any], writer: asyncio.StreamWriter
 ) -> None:
+    # Decoded from the wire just now: the arguments are the object's own already.
+    reply = await answer(namespaces, message, copied=True)
+    # A result crossed inside the call; an error is plain text.
+    frame = _frame(reply, crossed="error" not in reply)
+    if not writer.is_closing():
+        writer.write(frame)
+
+
+async def answer(
+    namespaces: Namespaces, message: dict[str, Any], *, copied: bool
+) -> dict[str, Any]:
+    """The reply to one call or fetch of an isolate. `copied`: the call's arguments are the
+    object's own already (decoded from a wire), else they are copied by the RPC rules first."""
     reply: dict[str, Any] = {"id": message.get("id")}
     try:
         namespace = namespaces[(message["worker"], message["class"])]
@@ -96,15 +109,29 @@ async def _answer(
             response = await namespace._fetch(id, _request_from(message["request"]))
             reply["response"] = await _response_wire(response)
         else:
-            # Decoded from the wire just now: the arguments are the object's own already.
-            reply["ok"] = await namespace._call_crossed(
-                id, message["method"], message["args"], message["kwargs"]
-            )
-        frame = _frame(reply, crossed=True)  # the result crossed inside the call
+            call = namespace._call_crossed if copied else namespace._call
+            reply["ok"] = await call(id, message["method"], message["args"], message["kwargs"])
     except Exception as error:  # the object's own failure goes back to its caller
-        frame = _frame({"id": reply["id"], "error": [type(error).__name__, str(error)]})
-    if not writer.is_closing():
-        writer.write(frame)
+        reply["error"] = [type(error).__name__, str(error)]
+    return reply
+
+
+def raise_for(reply: dict[str, Any]) -> dict[str, Any]:
+    """`reply`, or the exception it carries, raised on the caller's side."""
+    if "error" in reply:
+        kind, text = reply["error"]
+        raise _ERRORS.get(kind, RemoteObjectError)(text)
+    return reply
+
+
+class Line(Protocol):
+    """How an isolate's namespace bindings reach the home's objects."""
+
+    async def open(self) -> None: ...
+
+    async def ask(self, message: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def close(self) -> None: ...
 
 
 # --- an isolate process -----------------------------------------------------------------------
@@ -138,10 +165,7 @@ class ObjectLine:
             reply = await answer
         finally:
             self._pending.pop(message["id"], None)
-        if "error" in reply:
-            kind, text = reply["error"]
-            raise _ERRORS.get(kind, RemoteObjectError)(text)
-        return reply
+        return raise_for(reply)
 
     async def close(self) -> None:
         if self._reader_task is not None:
@@ -179,7 +203,7 @@ class ObjectLine:
 class RemoteNamespace(NamespaceIds):
     """A namespace binding whose objects live in the home process."""
 
-    def __init__(self, worker: str, class_name: str, line: ObjectLine) -> None:
+    def __init__(self, worker: str, class_name: str, line: Line) -> None:
         super().__init__(worker, class_name)
         self._line = line
 

@@ -24,7 +24,7 @@ from localedge.env import Env
 from localedge.errors import ConfigError
 from localedge.kv import KVNamespace
 from localedge.r2 import R2Bucket
-from localedge.remote import ObjectHost, ObjectLine, RemoteNamespace, serve_objects
+from localedge.remote import Line, ObjectHost, ObjectLine, RemoteNamespace, serve_objects
 from localedge.scheduler import Scheduler
 from localedge.service import ServiceBinding
 from localedge.worker import LoadedWorker, load_worker
@@ -44,13 +44,15 @@ class StackOptions:
     clock: Clock = field(default_factory=SystemClock)
     environment: str | None = None
     secrets: dict[str, str] = field(default_factory=dict)
-    # Set in an isolate process: the home process's socket, where every Durable Object lives
-    # (localedge.remote), and what to do if the home goes away.
-    home: Path | None = None
+    # Set in a stack whose Durable Objects live elsewhere: the home process's socket (an isolate
+    # process, localedge.remote) or a line to them (localedge.homethread), and what to do if the
+    # home process goes away.
+    home: Path | Line | None = None
     on_home_lost: Callable[[], None] | None = None
 
 
 ROUTES_REMEMBERED = 4096
+_RUNNING: dict[asyncio.AbstractEventLoop, Stack] = {}  # the stack started on each event loop
 
 
 class Stack:
@@ -64,17 +66,22 @@ class Stack:
         self.durable: dict[tuple[str, str], DurableObjectNamespace] = {}  # hosted here
         self._remote: dict[tuple[str, str], RemoteNamespace] = {}  # hosted by the home
         self._line = (
-            ObjectLine(options.home, options.on_home_lost) if options.home is not None else None
+            ObjectLine(options.home, options.on_home_lost)
+            if isinstance(options.home, Path)
+            else options.home
         )
         self._background: set[asyncio.Task[Any]] = set()
         self._routes: dict[str, LoadedWorker | None] = {}
         self._loop_task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def start(self, *, run_timers: bool = True) -> None:
         """Load every Worker and bind it. `run_timers=False` leaves time to `advance()`."""
         host.install(clock=self.clock.now)
         sdk.background = self.defer
+        self._loop = asyncio.get_running_loop()
+        _RUNNING[self._loop] = self
         for config in discover(self.options.root, self.options.environment):
             self.workers[config.name] = load_worker(config, self.defer)
         self._routes.clear()
@@ -105,12 +112,20 @@ class Stack:
             kv.close()
         for bucket in self.r2.values():
             bucket.close()
+        if self._loop is not None and _RUNNING.get(self._loop) is self:
+            del _RUNNING[self._loop]
         sdk.background = None
         host.reset()
 
     # --- time, cron, background work ----------------------------------------------------------
     def defer(self, work: host.Deferred) -> None:
-        task = asyncio.get_running_loop().create_task(self._guarded(work))
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop and (other := _RUNNING.get(loop)) is not None:
+            # `waitUntil` is process-wide (sdk.background); with a home stack on a thread of
+            # its own (localedge.homethread), work belongs to the stack of the loop it runs on.
+            other.defer(work)
+            return
+        task = loop.create_task(self._guarded(work))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 

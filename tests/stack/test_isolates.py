@@ -26,8 +26,12 @@ def fresh(method: str, url: str, **options: object) -> httpx.Response:
         return client.request(method, url, **options)  # type: ignore[arg-type]
 
 
-def test_two_isolates_answer_and_share_limits_and_stored_logs(tmp_path: Path) -> None:
-    with server(ROOT, tmp_path / "data", TOKENS, ("--isolates", "2")) as (url, printed):
+@pytest.mark.parametrize("objects", [(), ("--home-thread",)], ids=["in-loop", "home-thread"])
+def test_two_isolates_answer_and_share_limits_and_stored_logs(
+    tmp_path: Path, objects: tuple[str, ...]
+) -> None:
+    args = ("--isolates", "2", *objects)
+    with server(ROOT, tmp_path / "data", TOKENS, args) as (url, printed):
         assert "2 isolate processes" in printed
         rule = {"id": "exact10", "key": ["ip"], "limit": 10, "window_s": 60, "mode": "exact"}
         reply = fresh("PUT", f"{url}/security/rules", json={"rate_limits": [rule]}, headers=ADMIN)

@@ -87,18 +87,19 @@ def test_six_workers_answer_and_generated_tokens_survive_a_restart(tmp_path: Pat
         assert bad.status_code == 401 and bad.json()["error"]["code"] == "unauthorized"
 
 
+@pytest.mark.parametrize("objects", [(), ("--home-thread",)], ids=["in-loop", "home-thread"])
 def test_durable_object_and_r2_state_survive_a_restart_and_cron_runs_on_demand(
-    tmp_path: Path,
+    tmp_path: Path, objects: tuple[str, ...]
 ) -> None:
     data = tmp_path / "data"
-    with server(FIXTURE, data) as (url, _):
+    with server(FIXTURE, data, args=objects) as (url, _):
         assert httpx.get(f"{url}/alpha/count").json() == 1
         assert httpx.get(f"{url}/alpha/count").json() == 2
         fired = httpx.get(f"{url}/cdn-cgi/local/scheduled", params={"cron": "*/5 * * * *"})
         assert fired.json() == {"cron": "*/5 * * * *", "workers": ["alpha"]}
         reply = httpx.get(f"{url}/alpha/beta")
         assert reply.text == "beta got POST from alpha"
-    with server(FIXTURE, data) as (url, _):
+    with server(FIXTURE, data, args=objects) as (url, _):
         assert httpx.get(f"{url}/alpha/count").json() == 3
         assert httpx.get(f"{url}/beta/x").text == "beta got GET "
     assert list((data / "r2" / "alpha-bucket").rglob("*"))  # the cron's waitUntil upload landed
