@@ -9,6 +9,8 @@ after the RPC; wall time, as the commit writes pages), and finally through the w
 of a local stack (`logs.ingestion.ingest`, alerts included), for the total CPU per record; and
 that again without the alert checks, and without the shard insert (each replaced by nothing),
 which tells what those two cost with everything around them (RPC, Durable Object events).
+The collector runs with the server's settings (`localedge.__main__._settle_heap`: start-up
+heap frozen, generation 0 collected every 100,000 allocations).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ sys.path[:0] = [str(HERE), str(ROOT / "workers" / "logs" / "src")]
 from corpus import record  # noqa: E402
 from machine import header  # noqa: E402
 
+from localedge.__main__ import _settle_heap  # noqa: E402
 from localedge.clock import ManualClock  # noqa: E402
 from localedge.stack import Stack, StackOptions  # noqa: E402
 from localedge.storage import DurableObjectStorage  # noqa: E402
@@ -137,6 +140,7 @@ async def whole(texts: list[bytes], now_s: float) -> float:
     data = Path(tempfile.mkdtemp(prefix="logs-stages-stack-"))
     stack = Stack(StackOptions(root=ROOT, data_dir=data, clock=ManualClock(now_s), secrets=SECRETS))
     await stack.start(run_timers=False)
+    _settle_heap()  # as `python -m localedge serve` does once its stack is up
     env = stack.worker("obs-logs").env
     settings = settings_for(env)
 
@@ -185,6 +189,7 @@ def main() -> None:
     batches = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     print(header(f"Logs ingest: CPU per record by stage, {batches} batches of 1,000"))
+    _settle_heap()  # the server's collector settings, for the stages too
     now_s = time.time()
     texts = bodies(batches, int(now_s * 1000))
     figures = {**stages(texts, int(now_s * 1000), repeats), **shard_sql(texts, int(now_s * 1000))}
