@@ -12,6 +12,7 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
+from logs import jsontext
 from logs.fingerprint import fingerprint
 from logs.intake import Entry
 from obs_schema.scrubbing import Scrubber
@@ -84,9 +85,7 @@ def chunks(rows: Sequence[list[Any]]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for (received, source, edge), members in groups.items():
         for part in _split(members):
-            text = json.dumps(
-                list(map(_chunk_row, part)), separators=(",", ":"), ensure_ascii=False
-            )
+            text = jsontext.rows_text(list(map(_chunk_row, part)))
             out.append({"rows": text, "received": received, "source": source, "edge": edge})
     return out
 
