@@ -2,15 +2,18 @@
 
 Contract (the alerting Worker's `Default` implements it):
     `await env.ALERTING.receive_alerts(events: list[dict]) -> {"accepted": int, "rejected": [...]}`
-where each dict is an `AlertEvent` dumped with `model_dump(mode="json")`. Service-binding RPC
-never leaves Cloudflare, so it needs no token. Sending never raises into the caller: an alert
-that cannot be delivered is counted and logged, and the caller's own work goes on.
+where each dict is an `AlertEvent` dumped with `model_dump(mode="json")`. A caller may pass
+such dicts itself instead of models (the logs Worker does, once per ingest batch: the
+alerting Worker validates every event it receives, so a model would only validate it twice).
+Service-binding RPC never leaves Cloudflare, so it needs no token. Sending never raises into
+the caller: an alert that cannot be delivered is counted and logged, and the caller's own work
+goes on.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,14 +33,18 @@ class SinkStats:
 stats = SinkStats()
 
 
-async def send_alerts(env: Any, events: Sequence[AlertEvent]) -> bool:
-    """Deliver `events`; True when the alerting Worker accepted the batch."""
+async def send_alerts(env: Any, events: Sequence[AlertEvent | Mapping[str, Any]]) -> bool:
+    """Deliver `events` (models, or their JSON dumps); True when the alerting Worker accepted
+    the batch."""
     if not events:
         return True
     binding = getattr(env, BINDING, None)
     if binding is None:
         return _failed(len(events), "no ALERTING service binding")
-    payload = [event.model_dump(mode="json") for event in events]
+    payload = [
+        event.model_dump(mode="json") if isinstance(event, AlertEvent) else dict(event)
+        for event in events
+    ]
     try:
         reply = await binding.receive_alerts(payload)
     except Exception as error:
