@@ -126,20 +126,19 @@ class Alerts:
 
     def start(self, event: Mapping[str, Any], previous: Alert | None, now_ms: int) -> Alert:
         """A new episode: the first firing event, or one after the alert resolved."""
-        self.db.run(
+        row = self.db.one(
             "INSERT OR REPLACE INTO alerts (fingerprint, name, severity, labels, annotations, "
             "source, generator_url, status, starts_ms, ends_ms, expires_ms, updated_ms, received, "
             "acked_by, acked_ms, ack_note, resolved_by, incident_id, episode) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, 'firing', ?, NULL, ?, ?, 1, "
-            "NULL, NULL, NULL, NULL, NULL, ?)",
+            "NULL, NULL, NULL, NULL, NULL, ?) RETURNING *",
             event["fingerprint"], event["name"], event["severity"], dumps(event["labels"]),
             dumps(event["annotations"]), event["source"], event.get("generator_url") or "",
             event.get("starts_ms") or now_ms, event.get("expires_ms"), now_ms,
             (previous.episode + 1) if previous else 1,
         )  # fmt: skip
-        alert = self.get(event["fingerprint"])
-        assert alert is not None
-        return alert
+        assert row is not None
+        return Alert.from_row(row)
 
     def refresh(self, alert: Alert, event: Mapping[str, Any], now_ms: int) -> None:
         """A duplicate firing event: newest annotations and deadline, one more received."""

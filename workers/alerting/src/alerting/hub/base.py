@@ -55,6 +55,9 @@ class HubBase:
         self.transport_factory = transport_factory
         self._transport: Transport | None = None
         self._config: AlertingConfig | None = None
+        # `parts` runs for every alert that starts: the configuration it hands them is derived
+        # once per configuration (and again only when `_config` is replaced).
+        self._parts_config: tuple[AlertingConfig, AlertingConfig] | None = None
         self._rules: tuple[Rule, ...] | None = None
         self.alerts = Alerts(self.db)
         self.outbox = Outbox(self.db)
@@ -91,13 +94,21 @@ class HubBase:
         return configured or str(getattr(self.env, "OBS_PUBLIC_URL", "") or "").rstrip("/")
 
     def parts(self) -> tuple[Dispatcher, Escalations, Courier]:
-        config = self.config
-        if not config.external_url and self.base_url():
-            config = dataclasses.replace(config, external_url=self.base_url())
+        config = self._with_base_url()
         courier = Courier(self.outbox, self.incidents, config, self.env, self.transport)
         dispatcher = Dispatcher(self.db, self.alerts, self.outbox, config, courier, self.view)
         escalations = Escalations(self.db, self.alerts, dispatcher, self.incidents, config)
         return dispatcher, escalations, courier
+
+    def _with_base_url(self) -> AlertingConfig:
+        """The configuration, with the stack's public URL when it names no `external_url`."""
+        config = self.config
+        if self._parts_config is None or self._parts_config[0] is not config:
+            derived = config
+            if not config.external_url and self.base_url():
+                derived = dataclasses.replace(config, external_url=self.base_url())
+            self._parts_config = (config, derived)
+        return self._parts_config[1]
 
     def transport(self) -> Transport:
         if self._transport is None:

@@ -60,8 +60,11 @@ class HubCore(Configuring):
     async def arm(self) -> None:
         """Point the alarm at the earliest due work (or clear it)."""
         dispatcher, escalations, _ = self.parts()
+        # Through the expiry index (`+status` keeps the planner off the status index, which
+        # would visit every active alert: log alerts stay firing until someone resolves them).
         expiry = self.db.value(
-            "SELECT min(expires_ms) FROM alerts WHERE status IN ('firing', 'acknowledged')"
+            "SELECT expires_ms FROM alerts WHERE expires_ms IS NOT NULL "
+            "AND +status IN ('firing', 'acknowledged') ORDER BY expires_ms LIMIT 1"
         )
         candidates = [dispatcher.next_due(), escalations.next_due(), self.outbox.next_due(), expiry]
         due = [int(c) for c in candidates if c is not None]

@@ -54,12 +54,16 @@ class Incidents:
         if row is None:
             return
         services = set(loads(row["services"], []))
-        if service:
-            services.add(service)
-        self.db.run(
-            "UPDATE incidents SET severity = ?, services = ? WHERE id = ?",
-            _worse(row["severity"], severity), dumps(sorted(services)), incident_id,
-        )  # fmt: skip
+        worse = _worse(row["severity"], severity)
+        # Most alerts join an incident of their own service and severity: nothing to rewrite
+        # (`services` is always stored sorted and without repeats).
+        if worse != row["severity"] or (service and service not in services):
+            if service:
+                services.add(service)
+            self.db.run(
+                "UPDATE incidents SET severity = ?, services = ? WHERE id = ?",
+                worse, dumps(sorted(services)), incident_id,
+            )  # fmt: skip
         self.db.run(
             "INSERT OR IGNORE INTO incident_alerts (incident_id, fingerprint) VALUES (?, ?)",
             incident_id, fingerprint,

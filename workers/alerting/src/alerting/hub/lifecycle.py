@@ -23,12 +23,20 @@ class Lifecycle(Reading):
     def ingest(self, events: list[dict[str, Any]]) -> dict[str, Any]:
         now_ms = host.now_ms()
         opened: list[int] = []
+        # The batch's alerts in one read. An alert's row changes only through events of its
+        # own fingerprint, so only a fingerprint seen again in the batch is read again.
+        known = (
+            self.alerts.many(sorted({event["fingerprint"] for event in events})) if events else {}
+        )
+        seen: set[str] = set()
         for event in events:
-            opened += self._ingest_one(event, now_ms)
+            fingerprint = event["fingerprint"]
+            alert = self.alerts.get(fingerprint) if fingerprint in seen else known.get(fingerprint)
+            seen.add(fingerprint)
+            opened += self._ingest_one(event, alert, now_ms)
         return {"accepted": len(events), "opened_incidents": opened, "stats": self.stats()}
 
-    def _ingest_one(self, event: dict[str, Any], now_ms: int) -> list[int]:
-        alert = self.alerts.get(event["fingerprint"])
+    def _ingest_one(self, event: dict[str, Any], alert: Alert | None, now_ms: int) -> list[int]:
         if event.get("expires_default"):
             event = {**event, "expires_ms": now_ms + self.config.resolve_timeout_ms}
         if event["status"] == "firing":
