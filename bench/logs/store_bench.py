@@ -1,9 +1,11 @@
 """Logs Worker storage: ingest over HTTP, query latency at N records, bytes, archive ratio.
 
     .venv/bin/python bench/logs/store_bench.py [records] [ingest_batches] [isolates] [connections]
+        [--home-thread]
 
 (`records` 0: the ingest part only; `isolates`: `serve --isolates N`, default 1; `connections`:
-keep-alive connections posting at once, default 1.)
+keep-alive connections posting at once, default 1; `--home-thread`: `serve --home-thread`, the
+Durable Objects' SQLite on a thread of its own.)
 
 1. Ingest: a real `python -m localedge serve` process on loopback; batches of 1,000 records
    (JSON, with PII to scrub) posted back to back over one keep-alive connection; twice, with
@@ -32,6 +34,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +75,7 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, data: Path, isolates: int = 1) -> None:
+    def __init__(self, data: Path, serving: Serving) -> None:
         self.port = free_port()
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("OBS_")}, **TOKENS}
         self.process = subprocess.Popen(
@@ -86,7 +89,8 @@ class Server:
                 "--data-dir",
                 str(data),
                 "--isolates",
-                str(isolates),
+                str(serving.isolates),
+                *(["--home-thread"] if serving.home_thread else []),
             ],
             cwd=ROOT,
             env=env,
@@ -105,6 +109,27 @@ class Server:
     def stop(self) -> None:
         self.process.send_signal(signal.SIGINT)
         self.process.wait(timeout=60)
+
+
+@dataclass(frozen=True)
+class Serving:
+    isolates: int = 1
+    connections: int = 1
+    home_thread: bool = False
+
+    def describe(self) -> str:
+        objects = ", Durable Objects on the home thread" if self.home_thread else ""
+        return f"{self.isolates} isolate process(es){objects}, {self.connections} connection(s)"
+
+
+def main_thread_seconds(pid: int) -> float:
+    """CPU time of a process's main thread alone (with `--home-thread`: the Workers' side;
+    the rest of the process is the objects' thread and the WAL checkpoints)."""
+    try:
+        fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -126,12 +151,11 @@ def disk_bytes(data: Path) -> int:
 
 
 # --- 1. ingest ----------------------------------------------------------------------------------
-def bench_ingest(
-    batches: int, spread_ms: int, isolates: int = 1, connections: int = 1
-) -> dict[str, float]:
+def bench_ingest(batches: int, spread_ms: int, serving: Serving) -> dict[str, float]:
     """Batches of 1,000 records whose timestamps are spread over the `spread_ms` before the
     batch is sent (a shipper flushing a buffer of that age), over `connections` keep-alive
     connections at once (each posting its share back to back) to `serve --isolates N`."""
+    connections = serving.connections
     rng = random.Random(3)
     now = int(time.time() * 1000)
     warm = connections  # one warm-up batch per connection, not timed
@@ -145,7 +169,7 @@ def bench_ingest(
         for b in range(batches + warm)
     ]
     data = Path(tempfile.mkdtemp(prefix="logs-ingest-"))
-    server = Server(data, isolates)
+    server = Server(data, serving)
     headers = {
         "authorization": f"Bearer {TOKENS['OBS_INGEST_TOKEN']}",
         "content-type": "application/json",
@@ -166,10 +190,12 @@ def bench_ingest(
         shares = [timed[i::connections] for i in range(connections)]
         with ThreadPoolExecutor(connections) as pool:
             cpu = cpu_seconds(server.process.pid)
+            main = main_thread_seconds(server.process.pid)
             started = time.perf_counter()
             list(pool.map(post, clients, shares))
             seconds = time.perf_counter() - started
             cpu = cpu_seconds(server.process.pid) - cpu
+            main = main_thread_seconds(server.process.pid) - main
     finally:
         for client in clients:
             client.close()
@@ -177,6 +203,7 @@ def bench_ingest(
     result = {
         "records_per_s": 1000 * batches / seconds,
         "server_cpu_us": cpu / (1000 * batches) * 1e6,
+        "main_thread_us": main / (1000 * batches) * 1e6,
         "bytes_per_record": disk_bytes(data) / (1000 * (batches + warm)),
     }
     shutil.rmtree(data, ignore_errors=True)
@@ -367,19 +394,24 @@ def peer_grep(ndjson: Path, traces: list[str], repeat: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    batches = int(sys.argv[2]) if len(sys.argv) > 2 else 40
-    isolates = int(sys.argv[3]) if len(sys.argv) > 3 else 1
-    connections = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+    numbers = [arg for arg in sys.argv[1:] if not arg.startswith("--")]
+    n = int(numbers[0]) if numbers else 1_000_000
+    batches = int(numbers[1]) if len(numbers) > 1 else 40
+    serving = Serving(
+        isolates=int(numbers[2]) if len(numbers) > 2 else 1,
+        connections=int(numbers[3]) if len(numbers) > 3 else 1,
+        home_thread="--home-thread" in sys.argv,
+    )
     repeat = 200
     print(header(f"Logs storage: ingest over HTTP, queries at {n:,} records"))
     for spread_ms, label in ((600_000, "10 minutes"), (2_000, "2 seconds")):
-        ingest = bench_ingest(batches, spread_ms, isolates, connections)
+        ingest = bench_ingest(batches, spread_ms, serving)
         print(
-            f"ingest over HTTP (real server, {isolates} isolate process(es), {connections} "
-            f"connection(s), batches of 1,000, scrubbing + FTS5; "
-            f"timestamps spread over {label}): {ingest['records_per_s']:,.0f} records/s; "
-            f"server CPU {ingest['server_cpu_us']:.1f} us/record; "
+            f"ingest over HTTP (real server, {serving.describe()}, batches of 1,000, "
+            f"scrubbing + FTS5; timestamps spread over {label}): "
+            f"{ingest['records_per_s']:,.0f} records/s; "
+            f"server CPU {ingest['server_cpu_us']:.1f} us/record "
+            f"(main thread {ingest['main_thread_us']:.1f}); "
             f"{ingest['bytes_per_record']:,.0f} bytes/record on disk"
         )
     if n == 0:  # ingest only
