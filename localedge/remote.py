@@ -8,6 +8,9 @@ send each RPC call or fetch to the home over a Unix socket; the home runs it as 
 next event and answers. Arguments and results cross as they cross any RPC boundary (the
 RPC rules of `localedge.rpc`, then JSON), so nothing is shared between processes.
 
+The same messages and `answer` serve `serve --home-thread`, where the objects live on a thread
+of the same process (localedge.homethread): any `Line` can carry them.
+
 Framing: a 4-byte big-endian length, then one JSON message. A request carries an id, and
 answers come back by id in any order, so one connection carries any number of calls at once.
 """
