@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import random
 import re
+from types import ModuleType
 
 import pytest
 
-from logs.fingerprint import _VARIABLE, fingerprint, template
+from logs.fingerprint import _VARIABLE, MAX_TEMPLATE_CHARS, fingerprint, fingerprints, template
+from obs_schema.scrubbing import Scrubber, ScrubConfig
+from tests.workers.logs.helpers import ROOT
 
 
 @pytest.mark.parametrize(
@@ -71,3 +75,50 @@ def _tricky_texts(count: int) -> list[str]:
 def test_the_compiled_pattern_replaces_what_the_plain_alternation_does() -> None:
     for text in _tricky_texts(20000):
         assert _VARIABLE.sub("<*>", text) == _PLAIN.sub("<*>", text), text
+
+
+def _bench_corpus() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("corpus", ROOT / "bench/logs/corpus.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_batch_gets_each_message_s_own_fingerprint_on_the_benchmark_corpus() -> None:
+    corpus, rng = _bench_corpus(), random.Random(11)
+    scrubber = Scrubber(ScrubConfig(key=b"k"))
+    messages = [scrubber.scrub_text(corpus.message(rng)) for _ in range(3000)]
+    assert fingerprints(messages) == [fingerprint(message) for message in messages]
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        # Parts at the edges of the joined lines: a hex id, a UUID, a marker, a quote, a number.
+        ["1a2b3c4d5e", "deadbeef01 x", "x 0badc0de", "550e8400-e29b-41d4-a716-446655440000"],
+        ["[email:3f9a1c2e]", "[ipv4:00000000] x", 'said "hi', 'there" and', '"', '""'],
+        ["abc", "12345678", "-5", "+7 x", "x -", "0x", "0xff", "x 1,2", ":3"],
+        # Ends that would join a neighbour's part if the newline did not bound them.
+        ["abcdef12", "34567890", "ab", "cdef1234", "x 1a2b3c4", "d5e6f7a8"],
+        ["", "", " ", "\t", "a\u2028b", "\r", "x\x0b"],
+        [],
+        ["   spaced   ", " \u00a0 tabs\tand  wide\u2003 "],
+    ],
+)
+def test_a_batch_gets_each_message_s_own_fingerprint(messages: list[str]) -> None:
+    assert fingerprints(messages) == [fingerprint(message) for message in messages]
+
+
+def test_tricky_batches_get_each_message_s_own_fingerprint() -> None:
+    texts = [text.replace("\n", " ") for text in _tricky_texts(6000)]
+    for start in range(0, len(texts), 100):
+        batch = texts[start : start + 100]
+        assert fingerprints(batch) == [fingerprint(text) for text in batch]
+
+
+def test_newlines_and_long_messages_are_fingerprinted_one_by_one() -> None:
+    long = "id 1a2b3c4d5e " + "x" * MAX_TEMPLATE_CHARS + " 42"
+    for batch in (["a 1", "b\n2", '"c', 'd"'], ["a 1", long, "0x1f"]):
+        assert fingerprints(batch) == [fingerprint(text) for text in batch]
+    assert fingerprint(long) == fingerprint(long[:MAX_TEMPLATE_CHARS] + " 43")

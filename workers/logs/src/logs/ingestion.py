@@ -16,7 +16,7 @@ from typing import Any
 from logs import alerts, redaction
 from logs import rows as rowsmod
 from logs.attributes import AttributeCodec
-from logs.intake import BadLine, normalise
+from logs.intake import BadLine, Entry, normalise
 from logs.rejection import RecordError, Rejections
 from logs.settings import Settings
 from logs.store.logstore import LogStore
@@ -47,7 +47,7 @@ async def ingest(
     newest = received + settings.future_tolerance_ms
     codec = AttributeCodec(scrubber)
     rejections = Rejections()
-    rows: list[list[Any]] = []
+    entries: list[Entry] = []
     for index, item in enumerate(records):
         if isinstance(item, BadLine):
             rejections.add(index, item.reason)
@@ -60,7 +60,8 @@ async def ingest(
         if not oldest <= entry.ts <= newest:
             rejections.add(index, _out_of_window(entry.ts < oldest, settings))
             continue
-        rows.append(rowsmod.build(entry, scrubber, received, source, edge))
+        entries.append(entry)
+    rows = rowsmod.build(entries, scrubber, received, source, edge)
     if rows:
         await store_for(env, settings).insert(rows)
         hub.publish()

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from logs import jsontext
-from logs.fingerprint import fingerprint
+from logs.fingerprint import fingerprints
 from logs.intake import Entry
 from obs_schema.scrubbing import Scrubber
 from obs_schema.severity import Level
@@ -42,22 +42,29 @@ LEVEL_NAMES = [level.value for level in Level]
 MAX_CHUNK_BYTES = 1_500_000  # a bound SQL string may be 2 MB on Cloudflare: stay under it
 
 
-def build(entry: Entry, scrubber: Scrubber, received_ms: int, source: str, edge: str) -> list[Any]:
-    """The row of one entry, its message scrubbed here (its attributes were scrubbed by
-    `intake.normalise`): nothing personal leaves this function."""
-    message = scrubber.scrub_text(entry.message)
+def build(
+    entries: Sequence[Entry], scrubber: Scrubber, received_ms: int, source: str, edge: str
+) -> list[list[Any]]:
+    """The rows of a batch's accepted entries, their messages scrubbed here (attributes were
+    scrubbed by `intake.normalise`): nothing personal leaves this function. Fingerprints are
+    taken over the whole batch at once (`fingerprints`)."""
+    scrub = scrubber.scrub_text
+    messages = [scrub(entry.message) for entry in entries]
     return [
-        entry.ts,
-        received_ms,
-        entry.level,
-        entry.service,
-        entry.trace_id,
-        entry.span_id,
-        fingerprint(message),
-        message,
-        entry.stored_attributes,
-        source,
-        edge,
+        [
+            entry.ts,
+            received_ms,
+            entry.level,
+            entry.service,
+            entry.trace_id,
+            entry.span_id,
+            print_,
+            message,
+            entry.stored_attributes,
+            source,
+            edge,
+        ]
+        for entry, message, print_ in zip(entries, messages, fingerprints(messages), strict=True)
     ]
 
 
