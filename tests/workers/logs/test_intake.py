@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from logs.attributes import AttributeCodec
-from logs.intake import BadLine, BodyError, Entry, normalise, records_of
+from logs.intake import BadLine, BodyError, Entry, _general, normalise, records_of
 from logs.rejection import RecordError
 from obs_schema.models.log import LogRecord
 from obs_schema.scrubbing import Scrubber
@@ -163,3 +164,58 @@ def test_bodies(body: bytes, content_type: str, expected: list[object]) -> None:
 def test_unreadable_bodies(body: bytes) -> None:
     with pytest.raises(BodyError):
         records_of(body, "application/json")
+
+
+# Values of each known key, usual and not: `normalise`'s quick road must give what the
+# general one gives (the same entry, or the same first error) for every mix of them.
+_FIELD_VALUES: dict[str, list[object]] = {
+    "timestamp": [
+        NOW,
+        10**11 - 1,
+        10**11,
+        253402300800000 - 1,
+        253402300800000,
+        -1,
+        True,
+        1.5e12,
+        "2026-11-27T10:00:00Z",
+        None,
+        "soon",
+    ],
+    "time": [NOW + 5, None],
+    "level": ["info", "INFO", "warn", "loud", 3, 9, None, True, ["x"], ""],
+    "severity": ["error", None],
+    "severity_number": [17, 30, None],
+    "service": ["api", " api ", "", "a\nb", "s" * 257, None, 5, ["x"]],
+    "message": ["ok", "é ok", "\ud800", "x" * 8193, "é" * 16385, None, 7, ""],
+    "msg": ["fallback", None],
+    "trace_id": ["5B8EFFF798038103D269B633813FC60C", "", "0" * 32, "xyz", None, 12],
+    "span_id": ["00f067aa0ba902b7", "", "abc", None],
+    "attributes": [{"a": 1}, {}, None, "x", {"a": float("nan")}, {"b": {"c": [1, "x"]}}],
+}
+_MISSING = object()
+
+
+def _outcome(run: Any, item: object) -> object:
+    try:
+        return run(item, NOW, AttributeCodec(Scrubber()))
+    except RecordError as error:
+        return f"refused: {error}"
+
+
+def test_the_quick_road_agrees_with_the_general_one() -> None:
+    rng = random.Random(5)
+    for _ in range(4000):
+        item = {}
+        for key, values in _FIELD_VALUES.items():
+            value = rng.choice([*values, _MISSING, _MISSING])
+            if value is not _MISSING:
+                item[key] = value
+        assert _outcome(normalise, item) == _outcome(_general, item), item
+
+
+def test_usual_records_take_the_quick_road_with_the_general_answers() -> None:
+    usual = {"timestamp": NOW, "level": "info", "service": "api", "message": "ok"}
+    for item in (usual, {**usual, "trace_id": "ab" * 16, "attributes": {"k": "v"}}):
+        entry(**item)  # the level and the service are remembered from here on
+        assert _outcome(normalise, item) == _outcome(_general, item)
