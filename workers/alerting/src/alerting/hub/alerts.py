@@ -140,6 +140,30 @@ class Alerts:
         assert row is not None
         return Alert.from_row(row)
 
+    def start_many(self, starts: list[list[Any]], now_ms: int) -> None:
+        """`start` for several alerts at once, each row already with its incident:
+        [event, previous episode or 0, incident id] per alert."""
+        rows = [
+            [
+                event["fingerprint"], event["name"], event["severity"], dumps(event["labels"]),
+                dumps(event["annotations"]), event["source"], event.get("generator_url") or "",
+                event.get("starts_ms") or now_ms, event.get("expires_ms"), episode + 1, incident,
+            ]
+            for event, episode, incident in starts
+        ]  # fmt: skip
+        self.db.run(
+            "INSERT OR REPLACE INTO alerts (fingerprint, name, severity, labels, annotations, "
+            "source, generator_url, status, starts_ms, ends_ms, expires_ms, updated_ms, received, "
+            "acked_by, acked_ms, ack_note, resolved_by, incident_id, episode) "
+            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+            "json_extract(value, '$[2]'), json_extract(value, '$[3]'), "
+            "json_extract(value, '$[4]'), json_extract(value, '$[5]'), "
+            "json_extract(value, '$[6]'), 'firing', json_extract(value, '$[7]'), NULL, "
+            "json_extract(value, '$[8]'), ?, 1, NULL, NULL, NULL, NULL, "
+            "json_extract(value, '$[10]'), json_extract(value, '$[9]') FROM json_each(?)",
+            now_ms, dumps(rows),
+        )  # fmt: skip
+
     def refresh(self, alert: Alert, event: Mapping[str, Any], now_ms: int) -> None:
         """A duplicate firing event: newest annotations and deadline, one more received."""
         self.db.run(

@@ -63,6 +63,40 @@ class Dispatcher:
             taken.append((route, key))
         return taken
 
+    def admit_many(
+        self, alerts: list[tuple[str, dict[str, str]]], now_ms: int
+    ) -> list[list[tuple[Route, str]]]:
+        """`admit` for several newly firing alerts (fingerprint, labels) in two statements."""
+        taken = [
+            [(route, route.group_key(labels)) for route in self.config.route.match(labels)]
+            for _, labels in alerts
+        ]
+        groups, members = [], []
+        for (fingerprint, labels), routes in zip(alerts, taken, strict=True):
+            for route, key in routes:
+                groups.append([
+                    key, route.key, route.receiver, dumps(route.group_labels(labels)),
+                    route.group_wait_ms, route.group_interval_ms, route.repeat_interval_ms,
+                    now_ms + route.group_wait_ms,
+                ])  # fmt: skip
+                members.append([key, fingerprint])
+        # In the order `admit` would insert them one by one: the first row of a group wins.
+        self.db.run(
+            "INSERT OR IGNORE INTO groups (key, route_key, receiver, labels, group_wait_ms, "
+            "group_interval_ms, repeat_interval_ms, created_ms, next_ms) "
+            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+            "json_extract(value, '$[2]'), json_extract(value, '$[3]'), "
+            "json_extract(value, '$[4]'), json_extract(value, '$[5]'), "
+            "json_extract(value, '$[6]'), ?, json_extract(value, '$[7]') FROM json_each(?)",
+            now_ms, dumps(groups),
+        )  # fmt: skip
+        self.db.run(
+            "INSERT OR IGNORE INTO group_alerts (group_key, fingerprint) "
+            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)",
+            dumps(members),
+        )
+        return taken
+
     # --- flushing ---------------------------------------------------------------------------
     def next_due(self) -> int | None:
         value = self.db.value("SELECT min(next_ms) FROM groups")

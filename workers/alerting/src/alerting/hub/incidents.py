@@ -69,6 +69,48 @@ class Incidents:
             incident_id, fingerprint,
         )  # fmt: skip
 
+    def open_for_many(self, group_keys: list[str]) -> dict[str, int]:
+        """`open_for` of each group key (groups without an open incident left out)."""
+        rows = self.db.rows(
+            "SELECT group_key, max(id) AS id FROM incidents WHERE status != 'resolved' "
+            "AND group_key IN (SELECT value FROM json_each(?)) GROUP BY group_key",
+            dumps(group_keys),
+        )
+        return {row["group_key"]: int(row["id"]) for row in rows}
+
+    def attach_many(self, joining: list[tuple[int, str, str, str | None]]) -> None:
+        """`attach` for several (incident, fingerprint, severity, service), in that order:
+        each incident's row is read once and written once, if at all."""
+        ids = sorted({incident for incident, _, _, _ in joining})
+        rows = self.db.rows(
+            "SELECT id, severity, services FROM incidents "
+            "WHERE id IN (SELECT value FROM json_each(?))",
+            dumps(ids),
+        )
+        stored = {int(row["id"]): row for row in rows}
+        state = {i: (r["severity"], set(loads(r["services"], []))) for i, r in stored.items()}
+        members = []
+        for incident, fingerprint, severity, service in joining:
+            if incident not in state:
+                continue  # as `attach`: an incident that is gone takes no alerts
+            worst, services = state[incident]
+            if service:
+                services.add(service)
+            state[incident] = (_worse(worst, severity), services)
+            members.append([incident, fingerprint])
+        for incident, (severity, services) in state.items():
+            text = dumps(sorted(services))
+            if severity != stored[incident]["severity"] or text != stored[incident]["services"]:
+                self.db.run(
+                    "UPDATE incidents SET severity = ?, services = ? WHERE id = ?",
+                    severity, text, incident,
+                )  # fmt: skip
+        self.db.run(
+            "INSERT OR IGNORE INTO incident_alerts (incident_id, fingerprint) "
+            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)",
+            dumps(members),
+        )
+
     def acknowledge(self, incident_id: int, by: str, now_ms: int) -> bool:
         row = self.row(incident_id)
         if row is None or row["status"] != "open":
@@ -112,6 +154,17 @@ class Incidents:
             "INSERT INTO timeline (incident_id, at_ms, kind, fingerprint, text, detail) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             incident_id, now_ms, kind, fingerprint, text, dumps(detail or {}),
+        )  # fmt: skip
+
+    def record_many(self, entries: list[list[Any]], now_ms: int) -> None:
+        """`record` of several [incident, kind, text, fingerprint, detail], ids in that order."""
+        rows = [[i, kind, text, fp, dumps(detail)] for i, kind, text, fp, detail in entries]
+        self.db.run(
+            "INSERT INTO timeline (incident_id, at_ms, kind, fingerprint, text, detail) "
+            "SELECT json_extract(value, '$[0]'), ?, json_extract(value, '$[1]'), "
+            "json_extract(value, '$[3]'), json_extract(value, '$[2]'), "
+            "json_extract(value, '$[4]') FROM json_each(?)",
+            now_ms, dumps(rows),
         )  # fmt: skip
 
     def set_impact(self, incident_id: int, key: str, data: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ stops it too and closes the incident once its last alert has resolved.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from alerting import links
@@ -29,25 +30,98 @@ class Lifecycle(Reading):
             self.alerts.many(sorted({event["fingerprint"] for event in events})) if events else {}
         )
         seen: set[str] = set()
+        # Consecutive new episodes are started together (`_start_many`); anything else first
+        # lets the ones before it start, so every event sees the state its predecessors left.
+        starting: list[tuple[dict[str, Any], Alert | None]] = []
         for event in events:
             fingerprint = event["fingerprint"]
-            alert = self.alerts.get(fingerprint) if fingerprint in seen else known.get(fingerprint)
+            if fingerprint in seen:
+                opened += self._start_many(starting, now_ms)
+                starting = []
+                alert = self.alerts.get(fingerprint)
+            else:
+                alert = known.get(fingerprint)
             seen.add(fingerprint)
-            opened += self._ingest_one(event, alert, now_ms)
+            if event.get("expires_default"):
+                event = {**event, "expires_ms": now_ms + self.config.resolve_timeout_ms}
+            if event["status"] == "firing" and (alert is None or not alert.active):
+                starting.append((event, alert))
+                continue
+            opened += self._start_many(starting, now_ms)
+            starting = []
+            self._update(event, alert, now_ms)
+        opened += self._start_many(starting, now_ms)
         return {"accepted": len(events), "opened_incidents": opened, "stats": self.stats()}
 
-    def _ingest_one(self, event: dict[str, Any], alert: Alert | None, now_ms: int) -> list[int]:
-        if event.get("expires_default"):
-            event = {**event, "expires_ms": now_ms + self.config.resolve_timeout_ms}
+    def _update(self, event: dict[str, Any], alert: Alert | None, now_ms: int) -> None:
+        """An event for an alert that is not starting: a duplicate, or a resolution."""
         if event["status"] == "firing":
-            if alert is None or not alert.active:
-                return self._start(self.alerts.start(event, alert, now_ms), now_ms)
-            self.alerts.refresh(alert, event, now_ms)
+            if alert is not None:
+                self.alerts.refresh(alert, event, now_ms)
         elif alert is not None and alert.active:
             self._resolve(
                 alert, event.get("ends_ms") or now_ms, event.get("source") or "event", now_ms
             )
-        return []
+
+    def _start_many(
+        self, starting: list[tuple[dict[str, Any], Alert | None]], now_ms: int
+    ) -> list[int]:
+        """New episodes for these events, as `_start` one after the other would leave them, in
+        a handful of statements instead of a dozen per alert (a busy log stream raises several
+        alerts per ingest batch). One alert, or routes with an escalation policy (whose start
+        reads and writes per alert), take `_start`."""
+        config = self.config
+        routed = [config.route.match(event["labels"]) for event, _ in starting]
+        escalating = any(
+            config.policies.get(route.escalation or "") is not None
+            for routes in routed
+            for route in routes
+        )
+        if len(starting) < 2 or escalating:
+            opened = []
+            for event, previous in starting:
+                opened += self._start(self.alerts.start(event, previous, now_ms), now_ms)
+            return opened
+        dispatcher, _, _ = self.parts()
+        taken = dispatcher.admit_many(
+            [(e["fingerprint"], e["labels"]) for e, _ in starting], now_ms
+        )
+        primaries = [routes[0][1] for routes in taken]
+        incidents = self.incidents.open_for_many(sorted(set(primaries)))
+        opened = []
+        for (event, _), routes, primary in zip(starting, taken, primaries, strict=True):
+            if primary not in incidents:
+                title = _title(event["name"], routes[0][0].group_labels(event["labels"]))
+                incidents[primary] = self.incidents.open(
+                    primary, title, event["severity"], [], now_ms
+                )
+                opened.append(incidents[primary])
+        self.alerts.start_many(
+            [
+                [event, previous.episode if previous else 0, incidents[primary]]
+                for (event, previous), primary in zip(starting, primaries, strict=True)
+            ],
+            now_ms,
+        )
+        joining = [
+            (incidents[primary], e["fingerprint"], e["severity"], e["labels"].get("service"))
+            for (e, _), primary in zip(starting, primaries, strict=True)
+        ]
+        self.incidents.attach_many(joining)
+        self.incidents.record_many(
+            [
+                [
+                    incidents[primary],
+                    "fired",
+                    _fired(e["name"], e["severity"], e["annotations"]),
+                    e["fingerprint"],
+                    {"labels": e["labels"]},
+                ]
+                for (e, _), primary in zip(starting, primaries, strict=True)
+            ],
+            now_ms,
+        )
+        return opened
 
     def _start(self, alert: Alert, now_ms: int) -> list[int]:
         dispatcher, escalations, _ = self.parts()
@@ -58,7 +132,7 @@ class Lifecycle(Reading):
         if incident is None:
             incident = self.incidents.open(
                 primary,
-                _title(alert, taken[0][0].group_labels(alert.labels)),
+                _title(alert.name, taken[0][0].group_labels(alert.labels)),
                 alert.severity,
                 [],
                 now_ms,
@@ -68,11 +142,10 @@ class Lifecycle(Reading):
         self.incidents.attach(
             incident, alert.fingerprint, alert.severity, alert.labels.get("service")
         )
-        summary = alert.annotations.get("summary") or ""
         self.incidents.record(
             incident,
             "fired",
-            f"{alert.name} fired ({alert.severity}){': ' + summary if summary else ''}",
+            _fired(alert.name, alert.severity, alert.annotations),
             now_ms,
             alert.fingerprint,
             {"labels": alert.labels},
@@ -188,6 +261,11 @@ class Lifecycle(Reading):
         return {"action": link.action, "done": True, "alert": result}
 
 
-def _title(alert: Alert, group_labels: dict[str, str]) -> str:
+def _fired(name: str, severity: str, annotations: Mapping[str, Any]) -> str:
+    summary = annotations.get("summary") or ""
+    return f"{name} fired ({severity}){': ' + summary if summary else ''}"
+
+
+def _title(name: str, group_labels: dict[str, str]) -> str:
     shown = ", ".join(f"{k}={v}" for k, v in sorted(group_labels.items()) if k != "alertname")
-    return f"{alert.name} ({shown})" if shown else alert.name
+    return f"{name} ({shown})" if shown else name
