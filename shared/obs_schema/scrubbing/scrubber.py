@@ -16,7 +16,7 @@ from typing import Any
 
 from obs_schema.scrubbing import checks, keys
 from obs_schema.scrubbing.config import CLASSES, ScrubConfig
-from obs_schema.scrubbing.hints import classes_in
+from obs_schema.scrubbing.hints import groups_of, hint_bits
 from obs_schema.scrubbing.keypass import EMPTY_VALUES, MIN_DIGITS, KeyPass, lowered
 from obs_schema.scrubbing.marker import Marker, is_marker
 from obs_schema.scrubbing.textscan import TextScanner
@@ -41,6 +41,9 @@ class Scrubber:
             (name, re.compile(pattern)) for name, pattern in self.config.extra_patterns.items()
         ]
         self._short: dict[str, str] = {}
+        # Hint bits -> (groups enabled here, the same without the key pass's "kv"): a few
+        # dozen combinations, each computed once instead of per text.
+        self._groups: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
 
     def scrub_text(self, text: str) -> str:
         """`text` with every detected value replaced by its typed marker."""
@@ -56,16 +59,28 @@ class Scrubber:
         return self._scrub(text)
 
     def _scrub(self, text: str) -> str:
-        for name, pattern in self._extras:
-            text = pattern.sub(self._extra_marker(name), text)
+        if self._extras:
+            for name, pattern in self._extras:
+                text = pattern.sub(self._extra_marker(name), text)
         lower = lowered(text)
-        classes = classes_in(text, lower, self._enabled)
+        classes, scan = self._classes(text, lower)
         if "kv" in classes:
             scrubbed = self._keys.scrub(text, lower)
             if scrubbed is not text:
                 text = scrubbed
-                classes = classes_in(text, lowered(text), self._enabled)
-        return self._scanner.scan(text, 0, len(text), classes - {"kv"})
+                scan = self._classes(text, lowered(text))[1]
+        return self._scanner.scan(text, 0, len(text), scan)
+
+    def _classes(self, text: str, lower: str) -> tuple[frozenset[str], frozenset[str]]:
+        """The groups `text` could contain (`hints.classes_in`), and the same without "kv"."""
+        bits = hint_bits(text, lower)
+        found = self._groups.get(bits)
+        if found is None:
+            if len(self._groups) >= _CACHE_LIMIT:
+                self._groups.clear()
+            classes = groups_of(bits) & self._enabled
+            found = self._groups[bits] = (classes, classes - {"kv"})
+        return found
 
     def scrub_value(self, value: Any) -> Any:
         """A scrubbed copy of a JSON-like value (dicts, lists, strings, numbers)."""
