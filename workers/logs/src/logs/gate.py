@@ -7,7 +7,7 @@ decision is consistent however many isolates ingest (KV could not count or dedup
 
 Ingest summarises a batch into groups (`summarise`) and sends the gate only what it decides
 on (`Ask`: critical pairs, per-service counts), never a row per record; the gate answers with
-verdicts that `alerts_of` turns back into alerts. The gate's SQL is a handful of set-wise
+verdicts that `alerts_of` turns back into alerts. The gate's SQL is five set-wise
 statements per batch (bulk values as one JSON array unpacked by `json_each`), not a few per
 group: it runs for every ingest batch of the deployment.
 """
@@ -40,10 +40,12 @@ _TOTALS = (
     "SELECT service, sum(count) AS n FROM errors WHERE minute > ?"
     " AND service IN (SELECT value FROM json_each(?)) GROUP BY service"
 )
-_BLOCKED = "SELECT key FROM fired WHERE key IN (SELECT value FROM json_each(?)) AND until_ms > ?"
-_REMEMBER = (
+# Remembers the keys not sent within the dedup time and returns them, in one statement: a key
+# still within its time is left alone (the update's WHERE) and so not returned.
+_FIRE = (
     "INSERT INTO fired (key, until_ms) SELECT value, ? FROM json_each(?) WHERE true"
     " ON CONFLICT (key) DO UPDATE SET until_ms = excluded.until_ms"
+    " WHERE fired.until_ms <= ? RETURNING key"
 )
 
 Ask = dict[str, list[list[Any]]]
@@ -154,14 +156,9 @@ class GateCore:
         if not candidates:
             return []
         keys = [_key(kind, service, fingerprint) for kind, service, fingerprint, _ in candidates]
-        rows = self.sql.exec(_BLOCKED, json.dumps(keys), now_ms).toArray()
-        blocked = {row["key"] for row in rows}
-        firing = [key for key in keys if key not in blocked]
-        if firing:
-            self.sql.exec(_REMEMBER, now_ms + dedup_ms, json.dumps(firing))
-        return [
-            verdict for verdict, key in zip(candidates, keys, strict=True) if key not in blocked
-        ]
+        rows = self.sql.exec(_FIRE, now_ms + dedup_ms, json.dumps(keys), now_ms).toArray()
+        fired = {row["key"] for row in rows}
+        return [verdict for verdict, key in zip(candidates, keys, strict=True) if key in fired]
 
     def _forget(self, now_ms: int, window_start: int) -> None:
         self.sql.exec("DELETE FROM errors WHERE minute <= ?", window_start)
