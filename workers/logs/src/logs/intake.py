@@ -76,7 +76,7 @@ def normalise(item: object, received_ms: int, codec: AttributeCodec) -> Entry:
     name = _services.get(service) if type(service) is str else None
     if name is None:
         name = _service(service)
-        if len(_services) < 1024:
+        if isinstance(service, str) and len(_services) < 1024:
             _services[service] = name
     message = item.get("message")
     if type(message) is not str or len(message) > MAX_MESSAGE_BYTES // 4 or not message.isascii():

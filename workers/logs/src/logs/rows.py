@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from logs import jsontext
@@ -70,15 +71,15 @@ def build(
 
 def shard_batch(rows: Sequence[list[Any]]) -> dict[str, Any]:
     """What one shard's `insert` RPC takes: the rows in chunks, their per-minute counts
-    (counted here, so the shard does not parse every row twice) and the oldest timestamp."""
-    counts: dict[tuple[int, int, str], int] = {}
-    for row in rows:
-        key = (row[TS] // 60000, row[LEVEL], row[SERVICE])
-        counts[key] = counts.get(key, 0) + 1
+    (counted here, so the shard does not parse every row twice; as one JSON text, which an
+    RPC copies in one step where a list of lists is copied value by value) and the oldest
+    timestamp."""
+    minutes = [ts // 60000 for ts in map(_ts, rows)]
+    counts = Counter(zip(minutes, map(_level, rows), map(_service, rows), strict=True))
     return {
         "chunks": chunks(rows),
-        "stats": [[*key, count] for key, count in counts.items()],
-        "first_ms": min(row[TS] for row in rows),
+        "stats": jsontext.rows_text([[*key, count] for key, count in counts.items()]),
+        "first_ms": min(map(_ts, rows)),
     }
 
 
@@ -86,11 +87,8 @@ def chunks(rows: Sequence[list[Any]]) -> list[dict[str, Any]]:
     """The rows as chunks of at most `MAX_CHUNK_BYTES` of JSON each. What a whole batch
     shares (received, source, edge) is said once per chunk, not once per row: a row is
     `CHUNK_FIELDS`, which is also less for the shard to parse."""
-    groups: dict[tuple[int, str, str], list[list[Any]]] = {}
-    for row in rows:
-        groups.setdefault((row[RECEIVED], row[SOURCE], row[EDGE]), []).append(row)
     out: list[dict[str, Any]] = []
-    for (received, source, edge), members in groups.items():
+    for (received, source, edge), members in _by_shared(rows).items():
         for part in _split(members):
             text = jsontext.rows_text(list(map(_chunk_row, part)))
             out.append({"rows": text, "received": received, "source": source, "edge": edge})
@@ -99,10 +97,26 @@ def chunks(rows: Sequence[list[Any]]) -> list[dict[str, Any]]:
 
 # A chunk row: TS, LEVEL, SERVICE, TRACE, SPAN, FINGERPRINT, MESSAGE, ATTRIBUTES.
 _chunk_row = operator.itemgetter(TS, LEVEL, SERVICE, TRACE, SPAN, FINGERPRINT, MESSAGE, ATTRIBUTES)
+_shared = operator.itemgetter(RECEIVED, SOURCE, EDGE)
+_ts, _level, _service = (operator.itemgetter(column) for column in (TS, LEVEL, SERVICE))
+_message, _attributes = operator.itemgetter(MESSAGE), operator.itemgetter(ATTRIBUTES)
 
 
-def _split(rows: list[list[Any]]) -> list[list[list[Any]]]:
-    parts: list[list[list[Any]]] = []
+def _by_shared(rows: Sequence[list[Any]]) -> Mapping[tuple[int, str, str], Sequence[list[Any]]]:
+    if rows and all(map(_shared(rows[0]).__eq__, map(_shared, rows))):
+        return {_shared(rows[0]): rows}  # one batch's rows: the usual case
+    groups: dict[tuple[int, str, str], list[list[Any]]] = {}
+    for row in rows:
+        groups.setdefault(_shared(row), []).append(row)
+    return groups
+
+
+def _split(rows: Sequence[list[Any]]) -> list[Sequence[list[Any]]]:
+    # A row's share of a chunk: its text at worst 2 bytes a character, and 200 for the rest.
+    texts = sum(map(len, map(_message, rows))) + sum(map(len, filter(None, map(_attributes, rows))))
+    if 2 + texts * 2 + 200 * len(rows) <= MAX_CHUNK_BYTES:
+        return [rows] if rows else []  # all in one chunk (what the loop below would find)
+    parts: list[Sequence[list[Any]]] = []
     start, size = 0, 2
     for index, row in enumerate(rows):
         row_size = len(row[MESSAGE]) * 2 + len(row[ATTRIBUTES] or "") * 2 + 200

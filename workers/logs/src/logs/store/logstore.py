@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import operator
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,8 @@ from logs.rows import TS
 from logs.search.request import SearchRequest
 from logs.store import catalog, shardcore
 from logs.store.placement import Placement
+
+_ts = operator.itemgetter(TS)
 
 
 @dataclass
@@ -45,9 +48,7 @@ class LogStore:
     async def insert(self, rows: Sequence[list[Any]]) -> int:
         """Store `rows`; every shard's part in one RPC (one event, one transaction)."""
         slot = self.placement.next_slot()
-        groups: dict[tuple[int, int], list[list[Any]]] = defaultdict(list)
-        for row in rows:
-            groups[(self.placement.bucket(row[TS]), slot)].append(row)
+        groups = self._by_bucket(rows, slot)
         new = catalog.registry.unknown(self.catalog_namespace, set(groups))
         calls = [
             self.stub(b, s).insert(rowsmod.shard_batch(part)) for (b, s), part in groups.items()
@@ -57,6 +58,19 @@ class LogStore:
         stored = await asyncio.gather(*calls)
         catalog.registry.remember(self.catalog_namespace, new)
         return sum(stored[: len(groups)])
+
+    def _by_bucket(
+        self, rows: Sequence[list[Any]], slot: int
+    ) -> Mapping[tuple[int, int], Sequence[list[Any]]]:
+        """The rows by (bucket, slot); a batch's timestamps mostly share one bucket, which
+        its oldest and newest tell without a look at each row."""
+        bucket = self.placement.bucket
+        if rows and bucket(min(map(_ts, rows))) == bucket(max(map(_ts, rows))):
+            return {(bucket(rows[0][TS]), slot): rows}
+        groups: dict[tuple[int, int], list[list[Any]]] = defaultdict(list)
+        for row in rows:
+            groups[(bucket(row[TS]), slot)].append(row)
+        return groups
 
     async def shards(self, start_ms: int, end_ms: int) -> list[tuple[int, int]]:
         """(bucket, slot) of every shard holding rows of [start, end], newest bucket first."""

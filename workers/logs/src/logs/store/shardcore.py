@@ -57,14 +57,16 @@ class ShardCore:
     # --- writing --------------------------------------------------------------------------
     def insert(self, batch: dict[str, Any]) -> int:
         """Store a batch: `chunks` (`rows.chunks`), `stats` (`[minute, level, service,
-        count]` rows, counted by the Worker) and `first_ms` (its oldest timestamp)."""
+        count]` rows, counted by the Worker, as a JSON text or a list) and `first_ms` (its
+        oldest timestamp)."""
         archived_to = self._meta("archived_to")
         stored = 0
         for chunk in batch["chunks"]:
             if batch["first_ms"] < archived_to:  # rows for hours already archived
                 self.sql.exec(_LATE, chunk["rows"], archived_to)
             stored += self._insert_chunk(chunk)
-        self.sql.exec(_STATS, json.dumps(batch["stats"]))
+        stats = batch["stats"]
+        self.sql.exec(_STATS, stats if isinstance(stats, str) else json.dumps(stats))
         self._set_meta("seq", self._seq)
         return stored
 
