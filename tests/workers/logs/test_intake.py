@@ -107,6 +107,7 @@ BAD: list[tuple[object, str]] = [
     ({**BASE, "attributes": {"a": float("nan")}}, "attributes.a: NaN and infinity"),
     ({**BASE, "attributes": {str(i): i for i in range(2049)}}, "attributes: more than 2048 values"),
     ({**BASE, "message": "\ud800"}, "message contains an unpaired surrogate"),
+    ({"message": "x", "service": "api\udc00"}, "service contains an unpaired surrogate"),
     ({**BASE, "message": "é" * 16385}, "message is 32770 bytes; the limit is 32768"),
 ]
 
@@ -186,7 +187,7 @@ _FIELD_VALUES: dict[str, list[object]] = {
     "level": ["info", "INFO", "warn", "loud", 3, 9, None, True, ["x"], ""],
     "severity": ["error", None],
     "severity_number": [17, 30, None],
-    "service": ["api", " api ", "", "a\nb", "s" * 257, None, 5, ["x"]],
+    "service": ["api", " api ", "", "a\nb", "s" * 257, None, 5, ["x"], "é", "a\udc00"],
     "message": ["ok", "é ok", "\ud800", "x" * 8193, "é" * 16385, None, 7, ""],
     "msg": ["fallback", None],
     "trace_id": ["5B8EFFF798038103D269B633813FC60C", "", "0" * 32, "xyz", None, 12],

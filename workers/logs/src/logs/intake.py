@@ -142,6 +142,12 @@ def _service(value: object) -> str:
     name = value.strip()
     if not name or len(name) > MAX_NAME_CHARS or _CONTROL.search(name):
         raise RecordError(f"service must be 1-{MAX_NAME_CHARS} printable characters")
+    if not name.isascii():
+        try:
+            name.encode()
+        except UnicodeEncodeError:
+            # Refused here, or the whole batch would fail where the shard stores it.
+            raise RecordError("service contains an unpaired surrogate (invalid Unicode)") from None
     return name
 
 
