@@ -114,7 +114,7 @@ def ipv6_network(candidate: str) -> str:
 
 def canonical_ipv4(candidate: str) -> str:
     """Dotted decimal without leading zeros (`010.0.0.1` and `10.0.0.1` are one address)."""
-    return ".".join(str(int(part)) for part in candidate.split("."))
+    return ".".join(map(str, map(int, candidate.split("."))))
 
 
 def canonical_ipv6(candidate: str) -> str:
@@ -125,7 +125,10 @@ def ipv4_ok(candidate: str) -> bool:
     """Four decimal octets of at most 255, and not an address that names no one (0.0.0.0,
     loopback, broadcast)."""
     parts = candidate.split(".")
-    if len(parts) != 4 or not all(part.isdigit() and int(part) <= 255 for part in parts):
+    if len(parts) != 4 or not all(map(str.isdigit, parts)):
         return False
-    first = int(parts[0])
-    return first not in (0, 127) and canonical_ipv4(candidate) != "255.255.255.255"
+    octets = list(map(int, parts))
+    return max(octets) <= 255 and octets[0] not in (0, 127) and octets != _BROADCAST
+
+
+_BROADCAST = [255, 255, 255, 255]

@@ -21,6 +21,17 @@ Handler = Callable[[re.Match[str], frozenset[str]], str]
 _VERSION_CONTEXT = re.compile(r"(?i)(?:\bv|version|ver\.?|release|build|firmware|rev)\s?[:=]?\s?$")
 
 
+def _after_version_word(before: str) -> bool:
+    """Whether `before` ends with a version word (`_VERSION_CONTEXT`). Each word holds one of
+    these parts, whose letters `(?i)` matches only as their own two cases (`s` and `i` also
+    match U+017F, U+0131 and U+0130), so a text without any of them is answered without the
+    search (most texts before an address)."""
+    low = before.lower()
+    if "v" in low or "rele" in low or "bu" in low or "rmware" in low:
+        return _VERSION_CONTEXT.search(before) is not None
+    return False
+
+
 class TextScanner:
     def __init__(self, config: ScrubConfig, marker: Marker) -> None:
         self.config = config
@@ -134,7 +145,7 @@ class TextScanner:
         if not checks.ipv4_ok(found):
             return self._decline(match, classes, "ipv4")
         before = match.string[max(0, match.start() - 12) : match.start()]
-        if _VERSION_CONTEXT.search(before):
+        if _after_version_word(before):
             return found  # "version 1.2.3.4" is a version
         return self._ip("ipv4", found, checks.ipv4_network, checks.canonical_ipv4)
 

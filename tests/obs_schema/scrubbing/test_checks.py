@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from obs_schema.scrubbing import checks
@@ -80,3 +82,25 @@ def test_ip_helpers() -> None:
         checks.ipv6_ok("fe80::1%eth0") and not checks.ipv6_ok("::") and not checks.ipv6_ok("1:2:3")
     )
     assert checks.ipv6_network("2001:db8:1:2::1") == "2001:db8:1::/48"
+
+
+def _plain_ipv4_ok(candidate: str) -> bool:
+    """The rule as first written: four octets of at most 255, none naming no one."""
+    parts = candidate.split(".")
+    if len(parts) != 4 or not all(part.isdigit() and int(part) <= 255 for part in parts):
+        return False
+    canonical = ".".join(str(int(part)) for part in parts)
+    return int(parts[0]) not in (0, 127) and canonical != "255.255.255.255"
+
+
+def test_ipv4_checks_agree_with_the_plain_rule() -> None:
+    rng = random.Random(3)
+    octets = ["0", "00", "1", "9", "10", "010", "99", "126", "127", "128", "199", "254", "255"]
+    octets += ["0255", "256", "300", "999", "1000", "", "a", "2a"]
+    candidates = ["1.2.3", "1.2.3.4.5", "255.255.255.255", "255.255.255.0255", "0.1.2.3"]
+    candidates += [".".join(rng.choice(octets) for _ in range(4)) for _ in range(20000)]
+    for candidate in candidates:
+        assert checks.ipv4_ok(candidate) is _plain_ipv4_ok(candidate), candidate
+        if _plain_ipv4_ok(candidate):
+            plain = ".".join(str(int(part)) for part in candidate.split("."))
+            assert checks.canonical_ipv4(candidate) == plain
