@@ -80,7 +80,7 @@ def scrub_all(messages: list[str]) -> list[str]:
 
 
 def fingerprint_all(messages: list[str]) -> None:
-    fingerprint._hashes.clear()  # remembered hashes start empty each run, as at start-up
+    fingerprint._remembered.clear()  # remembered fingerprints start empty, as at start-up
     for start in range(0, len(messages), 1000):
         fingerprints(messages[start : start + 1000])
 
