@@ -22,7 +22,11 @@ from pathlib import Path
 
 log = logging.getLogger("localedge")
 
-CHECKPOINT_CHANGES = 4000  # rows changed since the last request; about SQLite's own cadence
+# Rows changed since the last request. A page written by several commits between two
+# checkpoints is copied back once: a log shard's recent pages take rows from every batch, and
+# at 16,000 (about 8 batches of 1,000 log records, a log of ~16 MB) the checkpoint thread costs
+# 0.8 us of CPU per ingested record instead of 2.5 at 4,000 (about SQLite's own cadence).
+CHECKPOINT_CHANGES = 16_000
 RELEASE_TIMEOUT_S = 30.0
 
 Job = tuple[str, Path, threading.Event | None]
