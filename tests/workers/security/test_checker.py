@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 
 import httpx
 import pytest
@@ -195,3 +196,22 @@ async def test_checks_answered_ahead_of_routing_are_counted_and_shaped_as_routed
     assert form.status_code == 422 and "error" in form.json()
     # Both, plain and gzipped, are counted under the route, as routed requests are.
     assert await metric(http, series) == before + 2
+
+
+async def test_personal_data_in_evidence_gets_the_marker_the_logs_give_it(
+    http: httpx.AsyncClient,
+) -> None:
+    # No OBS_SCRUB_KEY and nothing minted yet: the security Worker asks the logs Worker,
+    # which mints the deployment's key, so one address is one marker in both.
+    email = "casting.director@example.com"
+    answer = await check(http, query=f"q=x%27%20OR%20%271%27%3D%271%27%20--%20{email}")
+    threats = answer["threats"]
+    assert isinstance(threats, list) and threats
+    excerpts = " ".join(str(t["evidence"]) for t in threats)
+    assert email not in excerpts
+    [marker] = set(re.findall(r"\[email:[0-9a-f]{8}\]", excerpts))
+    record = {"level": "info", "service": "web", "message": f"invite sent to {email}"}
+    stored = await http.post("/logs/ingest", json=[record], headers=INGEST)
+    assert stored.status_code == 202 and stored.json()["accepted"] == 1
+    found = await http.get("/logs/query", params={"q": "invite"}, headers=READ)
+    assert [log["message"] for log in found.json()["logs"]] == [f"invite sent to {marker}"]

@@ -4,6 +4,7 @@ The Durable Object classes are thin: each RPC method delegates to the pure cores
 `logs.store` and `logs.gate`, which the tests drive directly.
 """
 
+from logs import redaction
 from logs.app import app, schedule
 from logs.archive import Policy, archive_shard
 from logs.gate import GateCore
@@ -27,6 +28,10 @@ class Default(WorkerEntrypoint):
     async def snapshot(self):
         async with app.state.binding_telemetry.session(self.env) as env:
             return await snapshot(env, host.now_ms())
+
+    async def scrub_key(self):
+        """The key behind marker hashes (minted on first use), for Workers that scrub too."""
+        return (await redaction.scrub_key(self.env)).decode()
 
 
 class LogShard(DurableObject):

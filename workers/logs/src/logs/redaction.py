@@ -34,7 +34,7 @@ async def scrubber_for(env: Any) -> Scrubber:
     cached = _cache.get(id(env))
     if cached is not None and cached[0] is env and host.now() - cached[1] < CACHE_SECONDS:
         return cached[2]
-    key = await _key(env)
+    key = await scrub_key(env)
     try:
         config = config_from(await stored_config(env), key)
     except ScrubConfigError as error:
@@ -79,7 +79,8 @@ def config_from(data: dict[str, Any], key: bytes = b"") -> ScrubConfig:
     )
 
 
-async def _key(env: Any) -> bytes:
+async def scrub_key(env: Any) -> bytes:
+    """This deployment's marker key: the secret, else the one minted once (see above)."""
     secret = getattr(env, "OBS_SCRUB_KEY", None)
     if isinstance(secret, str) and secret:
         return secret.encode()

@@ -9,6 +9,7 @@ local stacks in one process (tests; modules stay warm across them) never share s
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ BLOCK_PREFIX = "security:block:"
 # The logs Worker's scrubbing key: the same personal value gets the same marker in logs and
 # in security evidence, so an operator can follow it across both without seeing it.
 SCRUB_KEY_KV = "logs:scrub-key"
+log = logging.getLogger("security.edge")
 
 
 @dataclass
@@ -105,7 +107,13 @@ async def _scrub_key(env: Any) -> bytes:
     if isinstance(secret, str) and secret:
         return secret.encode()
     stored = await env.CONFIG.get(SCRUB_KEY_KV)
-    return str(stored).encode() if stored else b""
+    if stored:
+        return str(stored).encode()
+    try:  # none minted yet: the logs Worker mints it (its catalog object keeps the first)
+        return str(await env.LOGS.scrub_key()).encode()
+    except Exception as error:  # evidence is still scrubbed; its markers are just not keyed
+        log.warning("no scrubbing key from the logs Worker yet (%s)", error)
+        return b""
 
 
 async def lists(env: Any) -> Lists:
