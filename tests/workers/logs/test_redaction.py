@@ -66,18 +66,18 @@ def test_the_first_key_offered_is_everyones(storage: DurableObjectStorage) -> No
 
 async def test_isolates_minting_at_once_agree(catalog_binding: Any) -> None:
     kvs = [StaleKV(), StaleKV()]
-    keys = await asyncio.gather(*(redaction._key(isolate(catalog_binding, kv)) for kv in kvs))
+    keys = await asyncio.gather(*(redaction.scrub_key(isolate(catalog_binding, kv)) for kv in kvs))
     assert keys[0] == keys[1] and len(keys[0]) >= 32
     assert [kv.written for kv in kvs] == [[keys[0].decode()]] * 2  # each mirrors it to KV
 
 
 async def test_a_key_already_in_kv_stays_and_a_stale_reader_gets_it(catalog_binding: Any) -> None:
-    assert await redaction._key(isolate(catalog_binding, StaleKV("kept"))) == b"kept"
+    assert await redaction.scrub_key(isolate(catalog_binding, StaleKV("kept"))) == b"kept"
     stale = StaleKV()
-    assert await redaction._key(isolate(catalog_binding, stale)) == b"kept"
+    assert await redaction.scrub_key(isolate(catalog_binding, stale)) == b"kept"
     assert stale.written == ["kept"]
 
 
 async def test_a_secret_wins(catalog_binding: Any) -> None:
     env = SimpleNamespace(OBS_SCRUB_KEY="secret", CONFIG=StaleKV("kv"), LOG_CATALOG=None)
-    assert await redaction._key(env) == b"secret"
+    assert await redaction.scrub_key(env) == b"secret"
