@@ -105,7 +105,8 @@ def hint_bits(text: str, lower: str) -> int:
         bits |= _WORD_BITS[word]
     if _DIGIT.search(text):
         bits |= _NUMERIC_BITS
-        if _IBAN.search(text):
+        # (an IBAN starts with two capitals: a text its lower-casing leaves as it is has none)
+        if lower != text and _IBAN.search(text):
             bits |= _IBAN_BIT
     else:
         bits &= ~_PHONE_WORD_BIT  # a phone number needs digits
