@@ -18,6 +18,7 @@ from obs_schema.scrubbing.patterns import CLASS_OF, GROUPS, combined
 
 Handler = Callable[[re.Match[str], frozenset[str]], str]
 
+_CACHE_LIMIT = 4096
 _VERSION_CONTEXT = re.compile(r"(?i)(?:\bv|version|ver\.?|release|build|firmware|rev)\s?[:=]?\s?$")
 
 
@@ -37,6 +38,9 @@ class TextScanner:
         self.config = config
         self._marker = marker
         self._regexes: dict[frozenset[str], re.Pattern[str]] = {}
+        # Clients' addresses repeat line after line: a valid IPv4 address's replacement (which
+        # depends on the address and this configuration only) is remembered, bounded.
+        self._addresses: dict[str, str] = {}
         self._handlers: dict[str, Handler] = {
             "private_key": self._whole("private_key"),
             "credentials": self._credentials,
@@ -142,12 +146,18 @@ class TextScanner:
 
     def _ipv4(self, match: re.Match[str], classes: frozenset[str]) -> str:
         found = match.group()
-        if not checks.ipv4_ok(found):
+        replacement = self._addresses.get(found)  # an address seen before: valid, replaced so
+        if replacement is None and not checks.ipv4_ok(found):
             return self._decline(match, classes, "ipv4")
         before = match.string[max(0, match.start() - 12) : match.start()]
         if _after_version_word(before):
             return found  # "version 1.2.3.4" is a version
-        return self._ip("ipv4", found, checks.ipv4_network, checks.canonical_ipv4)
+        if replacement is None:
+            replacement = self._ip("ipv4", found, checks.ipv4_network, checks.canonical_ipv4)
+            if len(self._addresses) >= _CACHE_LIMIT:
+                self._addresses.clear()
+            self._addresses[found] = replacement
+        return replacement
 
     def _ipv6(self, match: re.Match[str], classes: frozenset[str]) -> str:
         found = match.group()
