@@ -140,7 +140,7 @@ def test_clashing_ids_after_the_counter_wrapped_take_the_next_free_id(
         ({"min_level": 5}, "logs_error"),
         ({"min_level": 6}, "logs_error"),
         ({"min_level": 4}, "logs_warning"),
-        ({"trace_id": TRACE}, "logs_trace"),
+        ({"trace_id": TRACE}, "VIRTUAL TABLE INDEX"),  # trace ids are in the full-text index
     ],
 )
 def test_common_filters_use_their_partial_index(
@@ -210,3 +210,43 @@ def test_a_repeated_search_is_not_prepared_again(
             assert prepared == []
     finally:
         storage.sql._conn.set_authorizer(policy)
+
+
+def test_words_match_messages_and_never_trace_ids(storage: DurableObjectStorage) -> None:
+    shard = ShardCore(storage.sql)
+    shard.insert(shard_batch([row(T, message="retry", trace=TRACE), row(T + 1, message=TRACE)]))
+    assert messages(_rows(shard.search(spec(match=f'"{TRACE}"')))) == [TRACE]
+    assert messages(_rows(shard.search(spec(trace_id=TRACE)))) == ["retry"]
+    assert messages(_rows(shard.search(spec(match='"retry"', trace_id=TRACE)))) == ["retry"]
+    assert messages(_rows(shard.trace(TRACE, 10))) == ["retry"]
+
+
+OLD_SCHEMA = (  # schema 1: trace ids in a B-tree index, messages alone in the full-text index
+    "CREATE INDEX logs_trace ON logs (trace_id, id) WHERE trace_id IS NOT NULL",
+    "DROP TRIGGER logs_fts_insert",
+    "DROP TRIGGER logs_fts_delete",
+    "DROP TABLE logs_fts",
+    "CREATE VIRTUAL TABLE logs_fts USING fts5 (message, content = 'logs', content_rowid = 'id',"
+    " tokenize = 'unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER logs_fts_insert AFTER INSERT ON logs BEGIN"
+    " INSERT INTO logs_fts (rowid, message) VALUES (new.id, new.message); END",
+    "CREATE TRIGGER logs_fts_delete AFTER DELETE ON logs BEGIN INSERT INTO logs_fts"
+    " (logs_fts, rowid, message) VALUES ('delete', old.id, old.message); END",
+)
+
+
+def test_a_shard_of_the_old_schema_is_rebuilt_once_with_its_records(
+    storage: DurableObjectStorage,
+) -> None:
+    old = ShardCore(storage.sql)
+    for statement in OLD_SCHEMA:
+        storage.sql.exec(statement)
+    old.insert(shard_batch([row(T, message="payment declined", trace=TRACE), row(T + 1)]))
+    assert storage.sql.exec("SELECT count(*) AS n FROM logs_fts_idx").one()["n"] > 0
+    upgraded = ShardCore(storage.sql)  # as after a deploy: the next instance migrates
+    indexes = storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'index'").toArray()
+    assert "logs_trace" not in {r["name"] for r in indexes}
+    assert messages(_rows(upgraded.trace(TRACE, 10))) == ["payment declined"]
+    assert messages(_rows(upgraded.search(spec(match='"declined"')))) == ["payment declined"]
+    upgraded.insert(shard_batch([row(T + 2, message="declined again", trace=TRACE)]))
+    assert messages(_rows(upgraded.trace(TRACE, 10))) == ["payment declined", "declined again"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from logs.store.schema import COLUMNS
+from logs.store.schema import COLUMNS, trace_match
 from obs_schema.severity import Level
 
 _L_COLUMNS = ", ".join(f"l.{name.strip()}" for name in COLUMNS.split(","))
@@ -48,11 +48,12 @@ def search_sql(spec: dict[str, Any]) -> tuple[str, list[Any]]:
         params.append(int(spec["slot"]))
     else:
         select = _L_COLUMNS
-    if spec.get("match"):
+    match = _match(spec)
+    if match:
         source = "logs_fts JOIN logs AS l ON l.id = logs_fts.rowid"
         order_key = "logs_fts.rowid"
         where.append("logs_fts MATCH ?")
-        params.append(spec["match"])
+        params.append(match)
     else:
         source, order_key = "logs AS l", "l.id"
     where += [f"{order_key} >= ?", f"{order_key} < ?"]
@@ -79,6 +80,14 @@ def search_sql(spec: dict[str, Any]) -> tuple[str, list[Any]]:
     )
     params.append(int(spec["limit"]))
     return query, params
+
+
+def _match(spec: dict[str, Any]) -> str:
+    """The FTS5 expression: the search's words in the message column, and the trace id."""
+    parts = [f"message : ({spec['match']})"] if spec.get("match") else []
+    if spec.get("trace_id"):
+        parts.append(trace_match(spec["trace_id"]))
+    return " AND ".join(parts)
 
 
 def _level(minimum: int, where: list[str]) -> None:

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from logs.store import schema
-from logs.store.schema import COLUMNS, ID_SCALE
+from logs.store.schema import COLUMNS, ID_SCALE, trace_match
 from logs.store.searchsql import DOCUMENT, search_sql
 from logs.store.sqlapi import Sql
 
@@ -33,9 +33,11 @@ _INSERT_ONE = (
     f"INSERT INTO logs ({COLUMNS}) SELECT coalesce((SELECT max(id) + 1 FROM logs "  # noqa: S608
     f"WHERE id >= ?1 AND id < ?1 + {ID_SCALE}), ?1), " + ", ".join(["?"] * 11)
 )
-_TRACE = f"SELECT {COLUMNS} FROM logs WHERE trace_id = ? ORDER BY id LIMIT ?"  # noqa: S608
+# A trace's rows by the full-text index (see `schema`); the equality keeps the answer exact.
+_OF_TRACE = "l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?) AND l.trace_id = ?"
+_TRACE = f"SELECT {COLUMNS} FROM logs AS l WHERE {_OF_TRACE} ORDER BY l.id LIMIT ?"  # noqa: S608
 _TRACE_DOCUMENTS = (
-    f"SELECT l.id, {DOCUMENT} AS doc FROM logs AS l WHERE l.trace_id = ? ORDER BY l.id LIMIT ?"  # noqa: S608
+    f"SELECT l.id, {DOCUMENT} AS doc FROM logs AS l WHERE {_OF_TRACE} ORDER BY l.id LIMIT ?"  # noqa: S608
 )
 _STATS = (
     "INSERT INTO stats (minute, level, service, count) "
@@ -112,8 +114,12 @@ class ShardCore:
     def trace(self, trace_id: str, limit: int, slot: int | None = None) -> str:
         """The records of a trace, oldest first: rows, or with `slot`, `documents` lines."""
         if slot is None:
-            return _rows_json(self.sql.exec(_TRACE, trace_id, limit).toArray())
-        rows = self.sql.exec(_TRACE_DOCUMENTS, slot, trace_id, limit).toArray()
+            return _rows_json(
+                self.sql.exec(_TRACE, trace_match(trace_id), trace_id, limit).toArray()
+            )
+        rows = self.sql.exec(
+            _TRACE_DOCUMENTS, slot, trace_match(trace_id), trace_id, limit
+        ).toArray()
         return _documents(rows)
 
     def stats(self, since_ms: int, until_ms: int) -> list[list[Any]]:
