@@ -276,7 +276,7 @@ def bench_queries(n: int, repeat: int) -> tuple[dict[str, Any], list[list[Any]],
         "load_records_per_s": n / load_s,
         "bytes_per_record": disk_bytes(data) / n,
     }
-    server = Server(data)
+    server = Server(data, Serving())
     try:
         read = {"authorization": f"Bearer {TOKENS['OBS_READ_TOKEN']}"}
         with httpx.Client(base_url=server.url, headers=read, timeout=60) as client:
