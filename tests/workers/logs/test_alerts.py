@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -9,9 +11,12 @@ import pytest
 
 from localedge.clock import ManualClock
 from localedge.stack import Stack
+from logs import alerts
+from logs.settings import Settings
 from tests.workers.logs.helpers import TRACE, ingest
 
 pytestmark = pytest.mark.anyio
+T = 1_795_773_600_000
 
 
 class Spy:
@@ -87,3 +92,48 @@ async def test_an_error_burst_from_one_service_alerts_once(
     await ingest(http, errors)
     await stack.drain()
     assert len(spy.sent) == 1
+
+
+class HeldGate:
+    """A gate stub whose first decision waits until released; it records every question."""
+
+    def __init__(self) -> None:
+        self.asked: list[dict[str, Any]] = []
+        self.deciding = asyncio.Event()
+        self.release = asyncio.Event()
+
+    def getByName(self, name: str) -> HeldGate:
+        return self
+
+    async def decide(self, question: dict[str, Any], now_ms: int, policy: Any) -> list[Any]:
+        self.asked.append(question)
+        self.deciding.set()
+        await self.release.wait()
+        return []  # nothing fires: this test is about what is asked, and how often
+
+
+def error_rows(service: str, count: int) -> list[list[Any]]:
+    return [[T, T, 5, service, None, None, "f" * 16, "boom", None, "http", "l"]] * count
+
+
+async def test_checks_arriving_while_one_runs_are_merged_into_the_next() -> None:
+    gate = HeldGate()
+    env = SimpleNamespace(LOG_GATE=gate)
+    first = asyncio.ensure_future(alerts.observe(env, error_rows("api", 1), Settings()))
+    await gate.deciding.wait()
+    queued = [
+        asyncio.ensure_future(alerts.observe(env, error_rows("api", 2), Settings())),
+        asyncio.ensure_future(alerts.observe(env, error_rows("web", 3), Settings())),
+    ]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    returned_at_once = [task.done() for task in queued]  # they only left their groups
+    gate.release.set()
+    await asyncio.gather(first, *queued)
+    assert returned_at_once == [True, True]
+    assert [question["services"] for question in gate.asked] == [
+        [["api", 1, "f" * 16]],
+        [["api", 2, "f" * 16], ["web", 3, "f" * 16]],  # the two queued batches, as one
+    ]
+    await alerts.observe(env, error_rows("api", 4), Settings())  # idle again: asked at once
+    assert gate.asked[-1]["services"] == [["api", 4, "f" * 16]]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from localedge.storage import DurableObjectStorage
-from logs.gate import GateCore, alerts_of, ask, summarise
+from logs.gate import GateCore, alerts_of, ask, merge, summarise
 
 T = 1_795_773_600_000
 POLICY = {"threshold": 5, "window_ms": 5 * 60_000, "dedup_ms": 30 * 60_000}
@@ -71,6 +71,26 @@ def test_summaries_group_errors_and_keep_the_worst_sample() -> None:
             "ts": T,
         },
     ]
+
+
+def test_merged_summaries_are_the_summary_of_both_batches() -> None:
+    rng = random.Random(5)
+    for _ in range(200):
+        rows = [
+            row(
+                rng.choice([2, 5, 5, 6, 7]),
+                rng.choice(["api", "web"]),
+                rng.choice(["a", "b", "c"]) * 16,
+                f"m{index}",
+            )
+            for index in range(rng.randint(0, 12))
+        ]
+        cut = rng.randint(0, len(rows))
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        merge(merged, summarise(rows[:cut]))
+        merge(merged, summarise(rows[cut:]))
+        whole = {(g["service"], g["fingerprint"]): g for g in summarise(rows)}
+        assert merged == whole
 
 
 def test_a_critical_record_alerts_once_per_dedup_interval(gate: Gate) -> None:

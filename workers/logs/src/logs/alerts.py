@@ -5,7 +5,10 @@ alert carries the record's trace id and links to the query and the trace.
 
 It runs once per ingest batch, so it costs CPU per ingested record: events are built as the
 plain JSON `AlertEvent.model_dump(mode="json")` would give (the alerting Worker validates
-every event it receives anyway; a pydantic model here would only validate it twice).
+every event it receives anyway; a pydantic model here would only validate it twice). Under
+load, batches whose checks arrive while one runs are merged into the next: one gate decision
+and one delivery then serve them all, as if they had been one batch (log ingest with 16
+clients: 39-52k records/s with a check per batch, 55-60k without any).
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus
 
-from logs.gate import alerts_of, ask, summarise
+from logs.gate import alerts_of, ask, merge, summarise
 from logs.rows import LEVEL_NAMES
 from logs.settings import Settings
 from obs_schema import host
@@ -28,10 +32,40 @@ GATE_NAME = "alert-gate"
 log = logging.getLogger("logs.alerts")
 
 
+@dataclass
+class _Queue:
+    """This isolate's alert checks for one env: groups waiting, and whether a check runs."""
+
+    env: Any
+    groups: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    running: bool = False
+
+
+_queues: dict[int, _Queue] = {}  # id(env) -> its queue (the env kept to detect id reuse)
+
+
 async def observe(env: Any, rows: Sequence[list[Any]], settings: Settings) -> None:
-    groups = summarise(rows)
-    if not groups:
-        return
+    queue = _queue(env)
+    merge(queue.groups, summarise(rows))
+    if queue.running:
+        return  # the check running now takes these groups next
+    queue.running = True
+    try:
+        while queue.groups:
+            groups, queue.groups = list(queue.groups.values()), {}
+            await _check(env, groups, settings)
+    finally:
+        queue.running = False
+
+
+def _queue(env: Any) -> _Queue:
+    queue = _queues.get(id(env))
+    if queue is None or queue.env is not env:
+        queue = _queues[id(env)] = _Queue(env)
+    return queue
+
+
+async def _check(env: Any, groups: list[dict[str, Any]], settings: Settings) -> None:
     policy = {
         "threshold": settings.error_burst,
         "window_ms": settings.error_burst_window_ms,

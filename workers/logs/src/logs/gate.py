@@ -82,6 +82,19 @@ def summarise(rows: Sequence[list[Any]]) -> list[dict[str, Any]]:
     return list(groups.values())
 
 
+def merge(into: dict[tuple[str, str], dict[str, Any]], groups: list[dict[str, Any]]) -> None:
+    """Add `summarise` groups of another batch to `into`, as one summary of both batches."""
+    for group in groups:
+        key = (group["service"], group["fingerprint"])
+        known = into.get(key)
+        if known is None:
+            into[key] = group
+        elif group["level"] > known["level"]:
+            into[key] = {**group, "count": known["count"] + group["count"]}
+        else:
+            known["count"] += group["count"]
+
+
 def ask(groups: Sequence[dict[str, Any]]) -> Ask:
     """The part of `groups` the gate needs (the samples stay with the caller)."""
     critical = [[g["service"], g["fingerprint"]] for g in groups if g["level"] >= CRITICAL]
