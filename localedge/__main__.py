@@ -59,17 +59,18 @@ def serve(args: argparse.Namespace) -> int:
 
     async def start(stack: Stack) -> None:
         if others is not None:
-            path = others.spec.home
-            hosting.append(await (home.serve_objects(path) if home else stack.serve_objects(path)))
+            if home is not None:
+                await home.serve_objects(others.spec.home)  # closed by the home as it stops
+            else:
+                hosting.append(await stack.serve_objects(others.spec.home))
             await others.start()
         await announce(stack, isolates)
 
     async def stop(stack: Stack) -> None:
         if others is not None:
             await others.stop()  # before the objects they call go away
-            if home is None:
-                for objects in hosting:
-                    objects.close()
+            for objects in hosting:
+                objects.close()
             others.spec.home.unlink(missing_ok=True)
 
     front = replace(options, home=ThreadLine(home)) if home is not None else options
