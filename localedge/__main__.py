@@ -64,7 +64,7 @@ def serve(args: argparse.Namespace) -> int:
             else:
                 hosting.append(await stack.serve_objects(others.spec.home))
             await others.start()
-        await announce(stack, isolates)
+        await announce(stack, isolates, home_thread=home is not None)
 
     async def stop(stack: Stack) -> None:
         if others is not None:
@@ -135,7 +135,7 @@ def _run(gateway: Gateway, listener: socket.socket) -> None:
     uvicorn.Server(config).run(sockets=[listener])
 
 
-async def announce(stack: Stack, isolates: int = 1) -> None:
+async def announce(stack: Stack, isolates: int = 1, *, home_thread: bool = False) -> None:
     """Mint tokens on a first start (printed once, stored hashed) and say where things are."""
     config = next((kv for kv in _config_namespaces(stack)), None)
     if config is not None:
@@ -147,8 +147,11 @@ async def announce(stack: Stack, isolates: int = 1) -> None:
             print("Export them (or set your own OBS_*_TOKEN before `make run`).\n", flush=True)
     for worker in stack.workers.values():
         print(f"  {worker.name:<16} {' '.join(worker.config.route_paths)}", flush=True)
+    where = "this one, on a thread of their own" if home_thread else "this one"
     if isolates > 1:
-        print(f"  {isolates} isolate processes; Durable Objects, crons and alarms in this one")
+        print(f"  {isolates} isolate processes; Durable Objects, crons and alarms in {where}")
+    elif home_thread:
+        print("  Durable Objects, crons and alarms on a thread of their own")
     _settle_heap()
     print(f"Local stack ready; data in {stack.options.data_dir}", flush=True)
 
